@@ -1,0 +1,135 @@
+import { z } from 'zod';
+
+/** Networks a LAN-only home server accepts by default: loopback, private and link-local. */
+export const defaultAllowedNetworks = [
+  '127.0.0.0/8',
+  '::1/128',
+  '10.0.0.0/8',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '169.254.0.0/16',
+  'fc00::/7',
+  'fe80::/10',
+] as const;
+
+const idPattern = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
+const envNamePattern = /^[A-Z_][A-Z0-9_]*$/;
+
+const cidr = z.string().refine((value) => /^[0-9a-fA-F:.]+\/\d{1,3}$/.test(value), {
+  message: 'expected a network in CIDR form, such as 192.168.0.0/16',
+});
+
+export const providerKinds = ['openai', 'openai-compatible'] as const;
+
+const providerSchema = z.strictObject({
+  kind: z.enum(providerKinds),
+  baseURL: z.url().optional(),
+  apiKeyEnv: z.string().regex(envNamePattern, 'expected an environment variable name').optional(),
+  /** Milliseconds before an unanswered provider request fails. */
+  timeoutMs: z.number().int().positive().default(120_000),
+});
+
+const profileSchema = z.strictObject({
+  provider: z.string(),
+  model: z.string().min(1),
+  label: z.string().optional(),
+  system: z.string().optional(),
+  temperature: z.number().min(0).max(2).optional(),
+  maxTokens: z.number().int().positive().optional(),
+});
+
+const tokenSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(idPattern, 'expected a short name of letters, digits, dot, dash or underscore'),
+  role: z.enum(['admin', 'user']),
+  tokenEnv: z.string().regex(envNamePattern, 'expected an environment variable name'),
+});
+
+export const configSchema = z
+  .strictObject({
+    server: z
+      .strictObject({
+        host: z.string().default('0.0.0.0'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        allowedNetworks: z.array(cidr).default([...defaultAllowedNetworks]),
+        /** Extra browser origins allowed to open the WebSocket besides the gateway's own. */
+        allowedOrigins: z.array(z.string()).default([]),
+      })
+      .prefault({}),
+    dataDir: z.string().default('./data'),
+    log: z
+      .strictObject({
+        level: z
+          .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+          .default('info'),
+      })
+      .prefault({}),
+    auth: z
+      .strictObject({
+        tokens: z.array(tokenSchema).default([]),
+      })
+      .prefault({}),
+    limits: z
+      .strictObject({
+        /** Largest accepted WebSocket frame, in bytes; larger closes the socket with 1009. */
+        maxFrameBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(1024 * 1024),
+        /** Sustained frames per second a client may send; above it the socket closes with 1008. */
+        messagesPerSecond: z.number().positive().default(20),
+        /** Frames a client may send in one burst before the rate applies. */
+        messageBurst: z.number().int().positive().default(60),
+        /** Bytes queued for one client before it is dropped as a slow consumer. */
+        maxBufferedBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(8 * 1024 * 1024),
+        /** Milliseconds a new socket has to send `hello`. */
+        helloTimeoutMs: z.number().int().positive().default(5000),
+      })
+      .prefault({}),
+    stream: z
+      .strictObject({
+        /** Events of each conversation kept in memory for resume. */
+        replayEvents: z.number().int().positive().default(4096),
+        /** Conversations whose event log stays in memory when idle. */
+        maxIdleLogs: z.number().int().positive().default(256),
+        /** Milliseconds between checkpoints of a streaming reply's partial text. */
+        checkpointMs: z.number().int().positive().default(1000),
+      })
+      .prefault({}),
+    providers: z
+      .record(z.string().regex(idPattern, 'expected a short id'), providerSchema)
+      .default({}),
+    profiles: z
+      .record(z.string().regex(idPattern, 'expected a short id'), profileSchema)
+      .default({}),
+    defaultProfile: z.string().optional(),
+  })
+  .superRefine((config, ctx) => {
+    for (const [id, profile] of Object.entries(config.profiles)) {
+      if (!(profile.provider in config.providers)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['profiles', id, 'provider'],
+          message: `names provider "${profile.provider}", which is not under providers`,
+        });
+      }
+    }
+    if (config.defaultProfile !== undefined && !(config.defaultProfile in config.profiles)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['defaultProfile'],
+        message: `names profile "${config.defaultProfile}", which is not under profiles`,
+      });
+    }
+  });
+
+export type HearthConfig = z.infer<typeof configSchema>;
+export type ProviderConfig = HearthConfig['providers'][string];
+export type ProfileConfig = HearthConfig['profiles'][string];
+export type TokenConfig = HearthConfig['auth']['tokens'][number];

@@ -1,0 +1,71 @@
+import { createHash } from 'node:crypto';
+import { ErrorCode, HearthError } from '../errors.ts';
+import type { Env } from './load.ts';
+import type { HearthConfig } from './schema.ts';
+
+export type Role = 'admin' | 'user';
+
+export interface TokenEntry {
+  name: string;
+  role: Role;
+  /** SHA-256 of the token, hex; the token itself is never kept. */
+  hash: string;
+}
+
+export interface Secrets {
+  /** API keys by provider id, for providers that name one. */
+  providerKeys: ReadonlyMap<string, string>;
+  tokens: readonly TokenEntry[];
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/** Shortest token accepted from the environment: a guessable token is worse than none. */
+const minTokenLength = 16;
+
+/**
+ * Reads the secrets the config names from the environment. Missing or too-short values fail
+ * start-up with the key and the variable named, never the value.
+ */
+export function resolveSecrets(config: HearthConfig, env: Env): Secrets {
+  const problems: string[] = [];
+  const providerKeys = new Map<string, string>();
+  for (const [id, provider] of Object.entries(config.providers)) {
+    if (provider.apiKeyEnv === undefined) {
+      if (provider.kind === 'openai') {
+        problems.push(
+          `providers.${id}.apiKeyEnv: the openai kind needs an API key; name the variable that holds it`,
+        );
+      }
+      continue;
+    }
+    const key = env[provider.apiKeyEnv];
+    if (!key)
+      problems.push(
+        `providers.${id}.apiKeyEnv: environment variable ${provider.apiKeyEnv} is not set`,
+      );
+    else providerKeys.set(id, key);
+  }
+  const tokens: TokenEntry[] = [];
+  config.auth.tokens.forEach((entry, index) => {
+    const token = env[entry.tokenEnv];
+    if (!token)
+      problems.push(
+        `auth.tokens.${index}.tokenEnv: environment variable ${entry.tokenEnv} is not set`,
+      );
+    else if (token.length < minTokenLength) {
+      problems.push(
+        `auth.tokens.${index}.tokenEnv: ${entry.tokenEnv} must hold at least ${minTokenLength} characters`,
+      );
+    } else tokens.push({ name: entry.name, role: entry.role, hash: hashToken(token) });
+  });
+  if (problems.length > 0) {
+    throw new HearthError(
+      ErrorCode.invalidConfig,
+      `Invalid configuration (environment): ${problems.join('; ')}`,
+    );
+  }
+  return { providerKeys, tokens };
+}

@@ -1,0 +1,126 @@
+/**
+ * Protocol 1: the frames a client sends and the events it receives over `/ws`.
+ * docs/protocol.md is the prose version of this file.
+ */
+import { z } from 'zod';
+
+export const protocolVersion = 1;
+
+const requestId = z.union([z.string().max(64), z.number().int()]).optional();
+const entityId = z.string().min(1).max(64);
+
+export const textPart = z.strictObject({
+  type: z.literal('text'),
+  text: z.string().min(1).max(200_000),
+});
+export const contentPart = z.discriminatedUnion('type', [textPart]);
+export type ContentPart = z.infer<typeof contentPart>;
+
+export const clientFrameSchemas = {
+  hello: z.strictObject({
+    type: z.literal('hello'),
+    id: requestId,
+    protocol: z.number().int(),
+    token: z.string().min(1).max(512),
+    client: z.strictObject({ name: z.string().max(100), kind: z.string().max(50) }).optional(),
+  }),
+  subscribe: z.strictObject({
+    type: z.literal('subscribe'),
+    id: requestId,
+    conversationId: entityId,
+    afterSeq: z.number().int().min(0).optional(),
+  }),
+  unsubscribe: z.strictObject({
+    type: z.literal('unsubscribe'),
+    id: requestId,
+    conversationId: entityId,
+  }),
+  'chat.send': z.strictObject({
+    type: z.literal('chat.send'),
+    id: requestId,
+    conversationId: entityId.optional(),
+    profile: z.string().min(1).max(64).optional(),
+    content: z.array(contentPart).min(1).max(64),
+  }),
+  'chat.cancel': z.strictObject({
+    type: z.literal('chat.cancel'),
+    id: requestId,
+    turnId: entityId,
+  }),
+  'image.generate': z.strictObject({
+    type: z.literal('image.generate'),
+    id: requestId,
+    conversationId: entityId.optional(),
+    profile: z.string().min(1).max(64).optional(),
+    prompt: z.string().min(1).max(32_000),
+    size: z.string().max(20).optional(),
+  }),
+  'devices.subscribe': z.strictObject({ type: z.literal('devices.subscribe'), id: requestId }),
+  'device.set': z.strictObject({
+    type: z.literal('device.set'),
+    id: requestId,
+    deviceId: entityId,
+    state: z.record(z.string(), z.unknown()),
+  }),
+  ping: z.strictObject({ type: z.literal('ping'), id: requestId }),
+} as const;
+
+export type ClientFrameType = keyof typeof clientFrameSchemas;
+export type ClientFrame<T extends ClientFrameType = ClientFrameType> = z.infer<
+  (typeof clientFrameSchemas)[T]
+>;
+export type RequestId = string | number | undefined;
+
+export function isClientFrameType(type: string): type is ClientFrameType {
+  return Object.hasOwn(clientFrameSchemas, type);
+}
+
+/** Why a turn ended, as reported in `turn.done`. */
+export type FinishReason =
+  'stop' | 'length' | 'tool_calls' | 'content_filter' | 'cancelled' | 'interrupted';
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** Conversation events before the event log numbers them. */
+export type TurnEvent =
+  | {
+      type: 'turn.started';
+      turnId: string;
+      profile: string;
+      model: string;
+      userMessageId: string;
+      assistantMessageId: string;
+      content: ContentPart[];
+    }
+  | { type: 'text.delta'; turnId: string; text: string }
+  | { type: 'turn.done'; turnId: string; usage: Usage | null; finishReason: FinishReason }
+  | { type: 'turn.error'; turnId: string; code: string; message: string };
+
+/** A conversation event as clients see it: numbered by `seq`, one per conversation. */
+export type ConversationEvent = TurnEvent & { conversationId: string; seq: number };
+
+export type MessageStatus = 'complete' | 'streaming' | 'cancelled' | 'failed' | 'interrupted';
+
+export interface MessageView {
+  id: string;
+  turnId: string;
+  role: 'user' | 'assistant';
+  content: ContentPart[];
+  status: MessageStatus;
+  profile: string | null;
+  model: string | null;
+  usage: Usage | null;
+  error: { code: string; message: string } | null;
+  createdAt: string;
+}
+
+export interface ConversationView {
+  id: string;
+  title: string;
+  profile: string | null;
+  createdAt: string;
+  updatedAt: string;
+}

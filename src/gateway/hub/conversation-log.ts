@@ -1,0 +1,60 @@
+import type { ConversationEvent } from '../../common/protocol.ts';
+
+/** One numbered event, with its JSON text made once for every subscriber. */
+export interface LoggedEvent {
+  seq: number;
+  event: ConversationEvent;
+  frame: Buffer;
+}
+
+/**
+ * The recent events of one conversation, in a ring of fixed capacity. Seq numbers grow by
+ * one; `readAfter` answers whether the ring still holds everything after a given seq.
+ */
+export class ConversationLog {
+  readonly conversationId: string;
+  readonly #ring: Array<LoggedEvent | undefined>;
+  #lastSeq: number;
+  #size = 0;
+  /** Wall-clock time of the last append, for evicting idle logs. */
+  lastActivity = Date.now();
+
+  constructor(options: { conversationId: string; capacity: number; lastSeq: number }) {
+    this.conversationId = options.conversationId;
+    this.#ring = new Array<LoggedEvent | undefined>(options.capacity);
+    this.#lastSeq = options.lastSeq;
+  }
+
+  get lastSeq(): number {
+    return this.#lastSeq;
+  }
+
+  /** Seq of the oldest event still held; lastSeq + 1 when the ring is empty. */
+  get firstSeq(): number {
+    return this.#lastSeq - this.#size + 1;
+  }
+
+  append(build: (seq: number) => ConversationEvent): LoggedEvent {
+    const seq = this.#lastSeq + 1;
+    const event = build(seq);
+    const logged: LoggedEvent = { seq, event, frame: Buffer.from(JSON.stringify(event)) };
+    this.#ring[seq % this.#ring.length] = logged;
+    this.#lastSeq = seq;
+    if (this.#size < this.#ring.length) this.#size += 1;
+    this.lastActivity = Date.now();
+    return logged;
+  }
+
+  /**
+   * Events with seq greater than `afterSeq`, oldest first, or undefined when some of them have
+   * already left the ring (or `afterSeq` is ahead of this log, as after a restart).
+   */
+  readAfter(afterSeq: number): LoggedEvent[] | undefined {
+    if (afterSeq > this.#lastSeq || afterSeq < this.firstSeq - 1) return undefined;
+    const events: LoggedEvent[] = [];
+    for (let seq = afterSeq + 1; seq <= this.#lastSeq; seq += 1) {
+      events.push(this.#ring[seq % this.#ring.length] as LoggedEvent);
+    }
+    return events;
+  }
+}

@@ -1,0 +1,183 @@
+import { ErrorCode, HearthError } from '../../common/errors.ts';
+import type { ConversationView, MessageView, TurnEvent } from '../../common/protocol.ts';
+import type { EventSink } from '../../router/event-sink.ts';
+import { ConversationLog, type LoggedEvent } from './conversation-log.ts';
+
+/** A receiver of conversation frames: a WebSocket session, or a test probe. */
+export interface Subscriber {
+  deliver(frame: Buffer): void;
+}
+
+/** What the hub needs from storage and the router to number events and build snapshots. */
+export interface HistorySource {
+  /** Highest seq persisted for the conversation, or undefined when it does not exist. */
+  lastSeq(conversationId: string): number | undefined;
+  /** Persisted messages, with replies still streaming shown as far as they have come. */
+  snapshot(
+    conversationId: string,
+  ): { conversation: ConversationView; messages: MessageView[] } | undefined;
+  /** Persists the seq a log would restart from. */
+  saveLastSeq(conversationId: string, seq: number): void;
+}
+
+/**
+ * Seqs reserved ahead in storage, so that after a crash numbering resumes beyond every seq a
+ * client may have seen; the gap is only ever visible across a snapshot.
+ */
+const seqReservation = 1000;
+
+export type SubscribeMode = 'live' | 'replay' | 'snapshot';
+
+interface LogEntry {
+  log: ConversationLog;
+  subscribers: Set<Subscriber>;
+  runningTurns: number;
+  reservedSeq: number;
+}
+
+/**
+ * Subscriptions and fan-out. Every event of a conversation is numbered, serialised once,
+ * kept in the conversation's ring for resume and written to each subscriber in order.
+ * Everything here is synchronous, so a subscriber joining with `afterSeq` gets the replay and
+ * then the live stream with no gap and no double.
+ */
+export class Hub implements EventSink {
+  readonly #entries = new Map<string, LogEntry>();
+  readonly #source: HistorySource;
+  readonly #capacity: number;
+  readonly #maxIdleLogs: number;
+
+  constructor(options: { source: HistorySource; replayEvents: number; maxIdleLogs: number }) {
+    this.#source = options.source;
+    this.#capacity = options.replayEvents;
+    this.#maxIdleLogs = options.maxIdleLogs;
+  }
+
+  emit(conversationId: string, event: TurnEvent): number {
+    const entry = this.#entry(conversationId);
+    if (!entry)
+      throw new HearthError(ErrorCode.unknownConversation, `No conversation ${conversationId}`);
+    if (event.type === 'turn.started') entry.runningTurns += 1;
+    else if (event.type === 'turn.done' || event.type === 'turn.error') entry.runningTurns -= 1;
+    const logged = entry.log.append((seq) => ({ ...event, conversationId, seq }));
+    if (logged.seq > entry.reservedSeq) {
+      entry.reservedSeq = logged.seq + seqReservation;
+      this.#source.saveLastSeq(conversationId, entry.reservedSeq);
+    }
+    for (const subscriber of entry.subscribers) subscriber.deliver(logged.frame);
+    if (entry.runningTurns === 0 && entry.subscribers.size === 0) this.#evictIdle();
+    return logged.seq;
+  }
+
+  /**
+   * Adds a subscriber. Without `afterSeq` it gets a snapshot first; with one it gets exactly the
+   * events after it, or a snapshot when those have left memory. Then the live stream.
+   */
+  subscribe(
+    subscriber: Subscriber,
+    conversationId: string,
+    options: { afterSeq?: number; liveOnly?: boolean } = {},
+  ): {
+    mode: SubscribeMode;
+    seq: number;
+  } {
+    const entry = this.#entry(conversationId);
+    if (!entry)
+      throw new HearthError(ErrorCode.unknownConversation, `No conversation ${conversationId}`);
+    let mode: SubscribeMode = 'live';
+    if (!options.liveOnly) {
+      const missed =
+        options.afterSeq === undefined ? undefined : entry.log.readAfter(options.afterSeq);
+      if (missed) {
+        mode = 'replay';
+        for (const logged of missed) subscriber.deliver(logged.frame);
+      } else {
+        mode = 'snapshot';
+        subscriber.deliver(this.#snapshotFrame(entry.log));
+      }
+    }
+    entry.subscribers.add(subscriber);
+    return { mode, seq: entry.log.lastSeq };
+  }
+
+  unsubscribe(subscriber: Subscriber, conversationId: string): boolean {
+    const entry = this.#entries.get(conversationId);
+    const removed = entry?.subscribers.delete(subscriber) ?? false;
+    if (removed) this.#evictIdle();
+    return removed;
+  }
+
+  /** Removes a subscriber from every conversation, as when its socket closes. */
+  unsubscribeAll(subscriber: Subscriber): void {
+    let removed = false;
+    for (const entry of this.#entries.values())
+      removed = entry.subscribers.delete(subscriber) || removed;
+    if (removed) this.#evictIdle();
+  }
+
+  isSubscribed(subscriber: Subscriber, conversationId: string): boolean {
+    return this.#entries.get(conversationId)?.subscribers.has(subscriber) ?? false;
+  }
+
+  /** Current seq of a conversation's log, or undefined when it does not exist. */
+  lastSeq(conversationId: string): number | undefined {
+    return this.#entry(conversationId)?.log.lastSeq;
+  }
+
+  /** Events still in memory after `afterSeq`, for tests and diagnostics. */
+  eventsAfter(conversationId: string, afterSeq: number): LoggedEvent[] | undefined {
+    return this.#entries.get(conversationId)?.log.readAfter(afterSeq);
+  }
+
+  get logCount(): number {
+    return this.#entries.size;
+  }
+
+  #entry(conversationId: string): LogEntry | undefined {
+    const existing = this.#entries.get(conversationId);
+    if (existing) return existing;
+    const lastSeq = this.#source.lastSeq(conversationId);
+    if (lastSeq === undefined) return undefined;
+    const entry: LogEntry = {
+      log: new ConversationLog({ conversationId, capacity: this.#capacity, lastSeq }),
+      subscribers: new Set(),
+      runningTurns: 0,
+      reservedSeq: lastSeq,
+    };
+    this.#entries.set(conversationId, entry);
+    return entry;
+  }
+
+  #snapshotFrame(log: ConversationLog): Buffer {
+    const state = this.#source.snapshot(log.conversationId);
+    return Buffer.from(
+      JSON.stringify({
+        type: 'snapshot',
+        conversationId: log.conversationId,
+        seq: log.lastSeq,
+        conversation: state?.conversation ?? null,
+        messages: state?.messages ?? [],
+      }),
+    );
+  }
+
+  /** Drops the least recently active logs nobody watches and no turn writes, past the limit. */
+  #evictIdle(): void {
+    const idle = [...this.#entries.values()].filter(
+      (e) => e.subscribers.size === 0 && e.runningTurns === 0,
+    );
+    if (idle.length <= this.#maxIdleLogs) return;
+    idle.sort((a, b) => a.log.lastActivity - b.log.lastActivity);
+    for (const entry of idle.slice(0, idle.length - this.#maxIdleLogs)) {
+      this.#source.saveLastSeq(entry.log.conversationId, entry.log.lastSeq);
+      this.#entries.delete(entry.log.conversationId);
+    }
+  }
+
+  /** Persists the exact last seq of every log, for a clean shutdown. */
+  flush(): void {
+    for (const entry of this.#entries.values()) {
+      this.#source.saveLastSeq(entry.log.conversationId, entry.log.lastSeq);
+    }
+  }
+}

@@ -1,0 +1,88 @@
+import type { HearthConfig } from '../../common/config/schema.ts';
+import { ErrorCode, HearthError } from '../../common/errors.ts';
+import type { ClientFrame } from '../../common/protocol.ts';
+import type { ProfileResolver } from '../../router/profiles.ts';
+import type { Router } from '../../router/router.ts';
+import type { TokenAuth } from '../auth/token-auth.ts';
+import type { Hub } from '../hub/hub.ts';
+import type { Session } from './session.ts';
+
+export interface HandlerDeps {
+  auth: TokenAuth;
+  hub: Hub;
+  router: Router;
+  profiles: ProfileResolver;
+  limits: HearthConfig['limits'];
+  setupHint: string;
+}
+
+const notYet: Partial<Record<ClientFrame['type'], string>> = {
+  'image.generate': 'Image generation is not available on this Hearth yet',
+  'devices.subscribe': 'Zigbee devices are not available on this Hearth yet',
+  'device.set': 'Zigbee devices are not available on this Hearth yet',
+};
+
+/** Carries out one request of a session that has said hello. */
+export function handleFrame(session: Session, frame: ClientFrame, deps: HandlerDeps): void {
+  const id = frame.id === undefined ? {} : { id: frame.id };
+  switch (frame.type) {
+    case 'ping':
+      session.send({ type: 'pong', ...id });
+      return;
+    case 'subscribe': {
+      // The ack goes first so a client can match it before the snapshot or replay arrives.
+      const seq = deps.hub.lastSeq(frame.conversationId);
+      if (seq === undefined)
+        throw new HearthError(
+          ErrorCode.unknownConversation,
+          `No conversation ${frame.conversationId}`,
+        );
+      session.send({ type: 'ack', ...id, conversationId: frame.conversationId, seq });
+      deps.hub.unsubscribe(session, frame.conversationId);
+      deps.hub.subscribe(
+        session,
+        frame.conversationId,
+        frame.afterSeq === undefined ? {} : { afterSeq: frame.afterSeq },
+      );
+      return;
+    }
+    case 'unsubscribe':
+      deps.hub.unsubscribe(session, frame.conversationId);
+      session.send({ type: 'ack', ...id, conversationId: frame.conversationId });
+      return;
+    case 'chat.send': {
+      const turn = deps.router.accept({
+        conversationId: frame.conversationId,
+        profile: frame.profile,
+        content: frame.content,
+      });
+      // The sender watches its own turn from here on, whether or not it subscribed before.
+      if (!deps.hub.isSubscribed(session, turn.conversationId)) {
+        deps.hub.subscribe(session, turn.conversationId, { liveOnly: true });
+      }
+      session.send({
+        type: 'ack',
+        ...id,
+        conversationId: turn.conversationId,
+        turnId: turn.turnId,
+        userMessageId: turn.userMessageId,
+        assistantMessageId: turn.assistantMessageId,
+      });
+      turn.start();
+      return;
+    }
+    case 'chat.cancel':
+      if (!deps.router.cancel(frame.turnId)) {
+        throw new HearthError(ErrorCode.unknownTurn, `No running turn ${frame.turnId}`);
+      }
+      session.send({ type: 'ack', ...id, turnId: frame.turnId });
+      return;
+    case 'hello':
+      throw new HearthError(ErrorCode.badRequest, 'hello was already received');
+    default:
+      throw new HearthError(
+        ErrorCode.unsupported,
+        notYet[frame.type] ?? `${frame.type} is not supported`,
+      );
+  }
+}

@@ -1,0 +1,176 @@
+import type { WebSocket } from 'ws';
+import { ErrorCode, HearthError, toHearthError } from '../../common/errors.ts';
+import { newId } from '../../common/ids.ts';
+import type { Logger } from '../../common/logger.ts';
+import { protocolVersion, type ClientFrame, type RequestId } from '../../common/protocol.ts';
+import type { Principal } from '../auth/token-auth.ts';
+import { CloseCode } from '../close-codes.ts';
+import type { Subscriber } from '../hub/hub.ts';
+import { handleFrame, type HandlerDeps } from './handlers.ts';
+import { parseFrame } from './parse-frame.ts';
+import { RateLimiter } from './rate-limiter.ts';
+
+export interface SessionOptions extends HandlerDeps {
+  socket: WebSocket;
+  logger: Logger;
+  onClose(session: Session): void;
+}
+
+/** How long a closing socket may take to drain before it is cut. */
+const closeGraceMs = 2000;
+
+/**
+ * One WebSocket connection: `hello` first, then requests. Its sends never queue without bound:
+ * a client more than `maxBufferedBytes` behind is dropped as a slow consumer.
+ */
+export class Session implements Subscriber {
+  readonly id = newId('s');
+  readonly logger: Logger;
+  principal: Principal | undefined;
+  readonly #options: SessionOptions;
+  readonly #socket: WebSocket;
+  readonly #limiter: RateLimiter;
+  readonly #helloTimer: NodeJS.Timeout;
+  #closed = false;
+
+  constructor(options: SessionOptions) {
+    this.#options = options;
+    this.#socket = options.socket;
+    this.logger = options.logger.child({ sessionId: this.id });
+    const { limits } = options;
+    this.#limiter = new RateLimiter({
+      perSecond: limits.messagesPerSecond,
+      burst: limits.messageBurst,
+    });
+    this.#helloTimer = setTimeout(
+      () => this.close(CloseCode.helloTimeout, 'hello expected'),
+      limits.helloTimeoutMs,
+    );
+    this.#socket.on('message', (data: Buffer, isBinary: boolean) =>
+      this.#onMessage(data, isBinary),
+    );
+    this.#socket.on('close', (code: number) => this.#onClosed(code));
+    this.#socket.on('error', (error: Error) => this.logger.debug({ err: error }, 'socket error'));
+  }
+
+  get isClosed(): boolean {
+    return this.#closed;
+  }
+
+  deliver(frame: Buffer): void {
+    if (this.#closed) return;
+    if (this.#socket.bufferedAmount > this.#options.limits.maxBufferedBytes) {
+      this.logger.warn({ buffered: this.#socket.bufferedAmount }, 'dropping slow consumer');
+      this.close(CloseCode.slowConsumer, 'slow consumer');
+      return;
+    }
+    this.#socket.send(frame, { binary: false });
+  }
+
+  send(message: Record<string, unknown>): void {
+    this.deliver(Buffer.from(JSON.stringify(message)));
+  }
+
+  sendError(id: RequestId, error: unknown): void {
+    const failure = toHearthError(error);
+    if (failure.unhandled) this.logger.error({ err: failure.cause ?? failure }, 'request failed');
+    this.send({ type: 'error', ...(id === undefined ? {} : { id }), ...failure.toWire() });
+  }
+
+  close(code: CloseCode, reason: string): void {
+    if (this.#closed) return;
+    this.#markClosed();
+    this.#socket.close(code, reason);
+    setTimeout(() => this.#socket.terminate(), closeGraceMs).unref();
+  }
+
+  #onMessage(data: Buffer, isBinary: boolean): void {
+    if (this.#closed) return;
+    if (!this.#limiter.take()) {
+      this.logger.warn('closing a client over its message rate');
+      this.close(CloseCode.rateLimited, 'rate limit exceeded');
+      return;
+    }
+    const parsed = parseFrame(data, isBinary);
+    if (this.principal === undefined) {
+      this.#onHello(parsed.ok ? parsed.frame : undefined, parsed.ok ? undefined : parsed.error);
+      return;
+    }
+    if (!parsed.ok) {
+      this.sendError(parsed.id, parsed.error);
+      return;
+    }
+    if (parsed.frame.type === 'hello') {
+      this.sendError(
+        parsed.frame.id,
+        new HearthError(ErrorCode.badRequest, 'hello was already received'),
+      );
+      return;
+    }
+    try {
+      handleFrame(this, parsed.frame, this.#options);
+    } catch (error) {
+      this.sendError(parsed.frame.id, error);
+    }
+  }
+
+  #onHello(frame: ClientFrame | undefined, error: HearthError | undefined): void {
+    if (frame?.type !== 'hello') {
+      const message = error ? `hello expected: ${error.message}` : 'the first frame must be hello';
+      this.send({ type: 'error', code: ErrorCode.unauthorized, message });
+      this.close(CloseCode.helloRequired, 'hello required');
+      return;
+    }
+    if (frame.protocol !== protocolVersion) {
+      this.send({
+        type: 'error',
+        id: frame.id,
+        code: ErrorCode.badRequest,
+        message: `Hearth speaks protocol ${protocolVersion}`,
+      });
+      this.close(CloseCode.unsupportedProtocol, `protocol ${protocolVersion} required`);
+      return;
+    }
+    const principal = this.#options.auth.verify(frame.token);
+    if (!principal) {
+      this.send({
+        type: 'error',
+        id: frame.id,
+        code: ErrorCode.unauthorized,
+        message: 'The token is not valid',
+      });
+      this.close(CloseCode.unauthorized, 'invalid token');
+      return;
+    }
+    clearTimeout(this.#helloTimer);
+    this.principal = principal;
+    this.logger.info({ user: principal.name, client: frame.client }, 'client connected');
+    const { profiles } = this.#options;
+    const list = profiles.list();
+    this.send({
+      type: 'welcome',
+      ...(frame.id === undefined ? {} : { id: frame.id }),
+      protocol: protocolVersion,
+      sessionId: this.id,
+      user: principal.name,
+      role: principal.role,
+      profiles: list,
+      defaultProfile: profiles.defaultProfile() ?? null,
+      setup:
+        list.length === 0
+          ? { configured: false, message: this.#options.setupHint }
+          : { configured: true },
+    });
+  }
+
+  #markClosed(): void {
+    this.#closed = true;
+    clearTimeout(this.#helloTimer);
+    this.#options.onClose(this);
+  }
+
+  #onClosed(code: number): void {
+    this.logger.debug({ code }, 'socket closed');
+    if (!this.#closed) this.#markClosed();
+  }
+}

@@ -1,0 +1,109 @@
+import type { AddressInfo } from 'node:net';
+import { createChatProviders } from './adapters/registry.ts';
+import type { HearthConfig } from './common/config/schema.ts';
+import type { Secrets } from './common/config/secrets.ts';
+import type { Logger } from './common/logger.ts';
+import { ensureBootstrapToken } from './gateway/auth/bootstrap-token.ts';
+import { TokenAuth } from './gateway/auth/token-auth.ts';
+import { Hub } from './gateway/hub/hub.ts';
+import { createGateway, type Gateway } from './gateway/server.ts';
+import { openDatabase } from './mcp/service/store/database.ts';
+import { SqliteConversationStore } from './mcp/service/store/conversation-store.ts';
+import { ProfileResolver, setupHint } from './router/profiles.ts';
+import { Router } from './router/router.ts';
+
+export interface HearthOptions {
+  config: HearthConfig;
+  secrets: Secrets;
+  logger: Logger;
+  /** Told the admin token made on a first start, to show it once; never logged. */
+  onAdminToken?: (token: string) => void;
+}
+
+export interface RunningHearth {
+  /** `http://host:port` the gateway listens on. */
+  url: string;
+  port: number;
+  gateway: Gateway;
+  router: Router;
+  hub: Hub;
+  /** Stops taking turns, interrupts running ones keeping their partial text, closes everything. */
+  stop(): Promise<void>;
+}
+
+/** Wires every room into one process: the embedded default that `npm start` runs. */
+export async function startHearth(options: HearthOptions): Promise<RunningHearth> {
+  const { config, secrets, logger } = options;
+  const db = openDatabase({ dataDir: config.dataDir });
+  const store = new SqliteConversationStore(db);
+  const interrupted = store.interruptStreaming();
+  if (interrupted > 0)
+    logger.warn({ interrupted }, 'marked replies left streaming by an unclean stop as interrupted');
+
+  const bootstrap = await ensureBootstrapToken({
+    dataDir: config.dataDir,
+    configuredTokens: secrets.tokens.length,
+  });
+  if (bootstrap.createdToken !== undefined) options.onAdminToken?.(bootstrap.createdToken);
+  const auth = new TokenAuth(
+    bootstrap.entry ? [...secrets.tokens, bootstrap.entry] : secrets.tokens,
+  );
+
+  const providers = createChatProviders(config, secrets);
+  const profiles = new ProfileResolver({ config: () => config, providers: () => providers });
+  const hub: Hub = new Hub({
+    replayEvents: config.stream.replayEvents,
+    maxIdleLogs: config.stream.maxIdleLogs,
+    source: {
+      lastSeq: (id) => store.lastSeq(id),
+      snapshot: (id) => router.snapshot(id),
+      saveLastSeq: (id, seq) => store.setLastSeq(id, seq),
+    },
+  });
+  const router: Router = new Router({
+    store,
+    sink: hub,
+    profiles,
+    logger,
+    checkpointMs: config.stream.checkpointMs,
+  });
+
+  const gateway = await createGateway({
+    config,
+    logger,
+    auth,
+    hub,
+    router,
+    profiles,
+    limits: config.limits,
+    setupHint,
+  });
+  await gateway.app.listen({ host: config.server.host, port: config.server.port });
+  const address = gateway.app.server.address() as AddressInfo;
+  const host =
+    config.server.host === '0.0.0.0' || config.server.host === '::'
+      ? 'localhost'
+      : config.server.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+  logger.info({ url, profiles: profiles.list().length }, 'Hearth is listening');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    port: address.port,
+    gateway,
+    router: router,
+    hub,
+    stop() {
+      stopping ??= (async () => {
+        await router.shutdown();
+        hub.flush();
+        gateway.closeSessions('Hearth is shutting down');
+        await gateway.app.close();
+        db.close();
+        logger.info('Hearth stopped');
+      })();
+      return stopping;
+    },
+  };
+}

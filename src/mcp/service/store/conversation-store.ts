@@ -1,0 +1,216 @@
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type {
+  ContentPart,
+  ConversationView,
+  MessageStatus,
+  MessageView,
+  Usage,
+} from '../../../common/protocol.ts';
+
+/** What the router needs from storage: conversations and their messages. */
+export interface ConversationStore {
+  createConversation(input: {
+    id: string;
+    title: string;
+    profile: string | null;
+  }): ConversationView;
+  getConversation(id: string): ConversationView | undefined;
+  listMessages(conversationId: string): MessageView[];
+  insertMessage(input: NewMessage): MessageView;
+  updateMessage(id: string, update: MessageUpdate): void;
+  /** Seq the conversation's event numbering restarts from; undefined for an unknown conversation. */
+  lastSeq(conversationId: string): number | undefined;
+  setLastSeq(conversationId: string, seq: number): void;
+  /** Marks replies left `streaming` by a crash as `interrupted`; returns how many. */
+  interruptStreaming(): number;
+}
+
+export interface NewMessage {
+  id: string;
+  conversationId: string;
+  turnId: string;
+  role: 'user' | 'assistant';
+  content: ContentPart[];
+  status: MessageStatus;
+  profile: string | null;
+  model: string | null;
+}
+
+export interface MessageUpdate {
+  content: ContentPart[];
+  status: MessageStatus;
+  usage?: Usage | null;
+  error?: { code: string; message: string } | null;
+}
+
+interface MessageRow {
+  id: string;
+  turn_id: string;
+  role: 'user' | 'assistant';
+  content: string;
+  status: MessageStatus;
+  profile: string | null;
+  model: string | null;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  error_code: string | null;
+  error_message: string | null;
+  created_at: string;
+}
+
+interface ConversationRow {
+  id: string;
+  title: string;
+  profile: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+function toMessage(row: MessageRow): MessageView {
+  return {
+    id: row.id,
+    turnId: row.turn_id,
+    role: row.role,
+    content: JSON.parse(row.content) as ContentPart[],
+    status: row.status,
+    profile: row.profile,
+    model: row.model,
+    usage:
+      row.input_tokens === null || row.output_tokens === null
+        ? null
+        : { inputTokens: row.input_tokens, outputTokens: row.output_tokens },
+    error:
+      row.error_code === null ? null : { code: row.error_code, message: row.error_message ?? '' },
+    createdAt: row.created_at,
+  };
+}
+
+function toConversation(row: ConversationRow): ConversationView {
+  return {
+    id: row.id,
+    title: row.title,
+    profile: row.profile,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** ConversationStore on node:sqlite; statements are prepared once. */
+export class SqliteConversationStore implements ConversationStore {
+  readonly #statements: Record<string, StatementSync>;
+
+  constructor(db: DatabaseSync) {
+    this.#statements = {
+      insertConversation: db.prepare(
+        'INSERT INTO conversations (id, title, profile, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
+      ),
+      getConversation: db.prepare(
+        'SELECT id, title, profile, created_at, updated_at FROM conversations WHERE id = ?',
+      ),
+      touchConversation: db.prepare('UPDATE conversations SET updated_at = ? WHERE id = ?'),
+      listMessages: db.prepare('SELECT * FROM messages WHERE conversation_id = ? ORDER BY rowid'),
+      insertMessage: db.prepare(
+        `INSERT INTO messages (id, conversation_id, turn_id, role, content, status, profile, model, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      updateMessage: db.prepare(
+        `UPDATE messages SET content = ?, status = ?, input_tokens = ?, output_tokens = ?, error_code = ?,
+         error_message = ?, updated_at = ? WHERE id = ?`,
+      ),
+      lastSeq: db.prepare('SELECT last_seq FROM conversations WHERE id = ?'),
+      setLastSeq: db.prepare('UPDATE conversations SET last_seq = ? WHERE id = ?'),
+      interruptStreaming: db.prepare(
+        "UPDATE messages SET status = 'interrupted', error_code = 'interrupted', error_message = ? WHERE status = 'streaming'",
+      ),
+    };
+  }
+
+  #run(name: string): StatementSync {
+    return this.#statements[name] as StatementSync;
+  }
+
+  createConversation(input: {
+    id: string;
+    title: string;
+    profile: string | null;
+  }): ConversationView {
+    const now = new Date().toISOString();
+    this.#run('insertConversation').run(input.id, input.title, input.profile, now, now);
+    return {
+      id: input.id,
+      title: input.title,
+      profile: input.profile,
+      createdAt: now,
+      updatedAt: now,
+    };
+  }
+
+  getConversation(id: string): ConversationView | undefined {
+    const row = this.#run('getConversation').get(id) as ConversationRow | undefined;
+    return row ? toConversation(row) : undefined;
+  }
+
+  listMessages(conversationId: string): MessageView[] {
+    return (this.#run('listMessages').all(conversationId) as unknown as MessageRow[]).map(
+      toMessage,
+    );
+  }
+
+  insertMessage(input: NewMessage): MessageView {
+    const now = new Date().toISOString();
+    this.#run('insertMessage').run(
+      input.id,
+      input.conversationId,
+      input.turnId,
+      input.role,
+      JSON.stringify(input.content),
+      input.status,
+      input.profile,
+      input.model,
+      now,
+      now,
+    );
+    this.#run('touchConversation').run(now, input.conversationId);
+    return {
+      id: input.id,
+      turnId: input.turnId,
+      role: input.role,
+      content: input.content,
+      status: input.status,
+      profile: input.profile,
+      model: input.model,
+      usage: null,
+      error: null,
+      createdAt: now,
+    };
+  }
+
+  updateMessage(id: string, update: MessageUpdate): void {
+    this.#run('updateMessage').run(
+      JSON.stringify(update.content),
+      update.status,
+      update.usage?.inputTokens ?? null,
+      update.usage?.outputTokens ?? null,
+      update.error?.code ?? null,
+      update.error?.message ?? null,
+      new Date().toISOString(),
+      id,
+    );
+  }
+
+  lastSeq(conversationId: string): number | undefined {
+    const row = this.#run('lastSeq').get(conversationId) as { last_seq: number } | undefined;
+    return row?.last_seq;
+  }
+
+  setLastSeq(conversationId: string, seq: number): void {
+    this.#run('setLastSeq').run(seq, conversationId);
+  }
+
+  interruptStreaming(): number {
+    const result = this.#run('interruptStreaming').run(
+      'Hearth stopped while this reply was streaming',
+    );
+    return Number(result.changes);
+  }
+}

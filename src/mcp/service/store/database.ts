@@ -1,0 +1,50 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { migrations } from './migrations.ts';
+
+/**
+ * Opens (creating when needed) Hearth's SQLite database in the data folder, in WAL mode, and
+ * applies the numbered migrations it has not seen yet, each in its own transaction.
+ */
+export function openDatabase(options: { dataDir: string } | { memory: true }): DatabaseSync {
+  let path = ':memory:';
+  if ('dataDir' in options) {
+    mkdirSync(options.dataDir, { recursive: true });
+    path = join(options.dataDir, 'hearth.db');
+  }
+  const db = new DatabaseSync(path);
+  db.exec('PRAGMA journal_mode = WAL');
+  db.exec('PRAGMA synchronous = NORMAL');
+  db.exec('PRAGMA foreign_keys = ON');
+  db.exec('PRAGMA busy_timeout = 5000');
+  migrate(db);
+  return db;
+}
+
+function migrate(db: DatabaseSync): void {
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)',
+  );
+  const row = db.prepare('SELECT MAX(version) AS version FROM schema_migrations').get() as {
+    version: number | null;
+  };
+  const current = row.version ?? 0;
+  for (const migration of migrations) {
+    if (migration.version <= current) continue;
+    db.exec('BEGIN');
+    try {
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(
+        migration.version,
+        new Date().toISOString(),
+      );
+      db.exec('COMMIT');
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw new Error(`Migration ${migration.version} failed: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * A local stand-in for the OpenAI Chat Completions API (`POST /v1/chat/completions`, streaming
+ * only) on 127.0.0.1, speaking the SSE wire format of /work/shared/reference/provider-streams.md
+ * byte for byte, so that tests drive the real `openai` SDK over a real socket.
+ *
+ * @example
+ * await using double = await startOpenAIDouble({ apiKey: 'sk-test' });
+ * double.enqueue({ type: 'text', chunks: ['Hi', '!'] }, httpError(429, { 'retry-after': '3' }));
+ * const client = new OpenAI({ baseURL: double.baseURL, apiKey: 'sk-test' });
+ */
+import { once } from 'node:events';
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  echoReply,
+  openAIError,
+  replyEvents,
+  type OpenAIErrorObject,
+  type ScriptedReply,
+} from './openai-wire.ts';
+
+export * from './openai-wire.ts';
+
+/** One request as the double received it. `body` is the parsed JSON (undefined if unparsable). */
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: any;
+}
+
+export interface OpenAIDouble extends AsyncDisposable {
+  /** Base URL for the SDK, such as `http://127.0.0.1:41234/v1`. */
+  readonly baseURL: string;
+  /** Every request received, oldest first (including retries and rejected ones). */
+  readonly requests: RecordedRequest[];
+  /** How many streamed responses the client closed before the double finished writing them. */
+  readonly closedEarly: number;
+  /** Queues replies; each request takes the next one, and gets an echo once the queue is empty. */
+  enqueue(...replies: ScriptedReply[]): void;
+  /** Resolves at the next early client close, or at once for one seen but not yet awaited. */
+  clientClosedEarly(): Promise<void>;
+  /** Stops listening and drops open connections. */
+  close(): Promise<void>;
+}
+
+export interface OpenAIDoubleOptions {
+  /** When set, any request without `authorization: Bearer <apiKey>` gets a 401 invalid_api_key. */
+  apiKey?: string;
+}
+
+/** Starts a double on 127.0.0.1 with an OS-chosen port. Dispose it (or `close()`) when done. */
+export async function startOpenAIDouble(options: OpenAIDoubleOptions = {}): Promise<OpenAIDouble> {
+  const requests: RecordedRequest[] = [];
+  const queue: ScriptedReply[] = [];
+  let closedEarly = 0;
+  let unclaimedCloses = 0;
+  const closeWaiters: Array<() => void> = [];
+  let nextId = 0;
+
+  const noteEarlyClose = (): void => {
+    closedEarly += 1;
+    const waiter = closeWaiters.shift();
+    if (waiter) waiter();
+    else unclaimedCloses += 1;
+  };
+
+  const server = createServer(async (req, res) => {
+    let raw = '';
+    for await (const piece of req) raw += String(piece);
+    let body: any;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      body = undefined;
+    }
+    requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
+
+    if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
+      const message = `Unknown request URL: ${req.method} ${req.url}`;
+      return sendError(res, 404, openAIError(message, 'invalid_request_error', 'unknown_url'));
+    }
+    if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
+      const sent = (req.headers.authorization ?? '').replace(/^Bearer /, '');
+      // OpenAI echoes a masked key; keeping that lets tests check Hearth never forwards it.
+      const masked = `${sent.slice(0, 3)}${'*'.repeat(Math.max(0, sent.length - 7))}${sent.slice(-4)}`;
+      const message = `Incorrect API key provided: ${masked}.`;
+      return sendError(res, 401, openAIError(message, 'invalid_request_error', 'invalid_api_key'));
+    }
+    if (typeof body?.model !== 'string' || !Array.isArray(body.messages) || body.stream !== true) {
+      const message = 'This double needs model, messages and stream: true.';
+      return sendError(res, 400, openAIError(message, 'invalid_request_error'));
+    }
+
+    const reply = queue.shift() ?? echoReply(body);
+    if (reply.type === 'hang') return;
+    if (reply.type === 'http-error') {
+      return sendError(res, reply.status, reply.error, reply.headers);
+    }
+
+    const closed = new AbortController();
+    res.on('close', () => {
+      closed.abort();
+      if (!res.writableFinished) noteEarlyClose();
+    });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      'x-request-id': `req_${nextId}`,
+    });
+    const events = replyEvents(reply, body, `chatcmpl-double${nextId++}`);
+    for (const [index, event] of events.entries()) {
+      if (index > 0 && reply.delayMs) {
+        await sleep(reply.delayMs, undefined, { signal: closed.signal }).catch(() => undefined);
+      }
+      if (closed.signal.aborted) return;
+      res.write(`data: ${typeof event === 'string' ? event : JSON.stringify(event)}\n\n`);
+    }
+    res.end();
+  });
+
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+
+  const close = async (): Promise<void> => {
+    if (!server.listening) return;
+    const stopped = once(server, 'close');
+    server.close();
+    server.closeAllConnections();
+    await stopped;
+  };
+
+  return {
+    baseURL: `http://127.0.0.1:${port}/v1`,
+    requests,
+    get closedEarly() {
+      return closedEarly;
+    },
+    enqueue: (...replies) => void queue.push(...replies),
+    clientClosedEarly: () => {
+      if (unclaimedCloses > 0) {
+        unclaimedCloses -= 1;
+        return Promise.resolve();
+      }
+      return new Promise((resolve) => closeWaiters.push(resolve));
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+function sendError(
+  res: ServerResponse,
+  status: number,
+  error: OpenAIErrorObject,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify({ error }));
+}

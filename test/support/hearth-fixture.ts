@@ -1,0 +1,82 @@
+/**
+ * Starts a whole Hearth in-process on a free loopback port, with a fresh data folder, a known
+ * admin token and profiles pointing at a provider double. Dispose it to stop and clean up.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configSchema, type HearthConfig } from '../../src/common/config/schema.ts';
+import { hashToken, type Secrets } from '../../src/common/config/secrets.ts';
+import { createLogger } from '../../src/common/logger.ts';
+import { startHearth, type RunningHearth } from '../../src/hearth.ts';
+
+export const adminToken = 'test-admin-token-0123456789';
+export const userToken = 'test-user-token-0123456789';
+
+export interface TestHearth extends AsyncDisposable {
+  hearth: RunningHearth;
+  config: HearthConfig;
+  url: string;
+  wsUrl: string;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+export interface TestHearthOptions {
+  /** Base URL of an OpenAI-compatible double; when given, profiles `default` and `second` use it. */
+  providerBaseURL?: string;
+  /** Raw config merged over the fixture's (validated by the real schema). */
+  config?: Record<string, unknown>;
+  dataDir?: string;
+}
+
+export async function startTestHearth(options: TestHearthOptions = {}): Promise<TestHearth> {
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'hearth-test-')));
+  const providers = options.providerBaseURL
+    ? { providers: { double: { kind: 'openai-compatible', baseURL: options.providerBaseURL } } }
+    : {};
+  const profiles = options.providerBaseURL
+    ? {
+        profiles: {
+          default: { provider: 'double', model: 'test-model', system: 'You are a test.' },
+          second: { provider: 'double', model: 'other-model' },
+        },
+        defaultProfile: 'default',
+      }
+    : {};
+  const config = configSchema.parse({
+    server: { host: '127.0.0.1', port: 0 },
+    dataDir,
+    log: { level: process.env.HEARTH_TEST_LOG ?? 'silent' },
+    ...providers,
+    ...profiles,
+    ...options.config,
+  });
+  const secrets: Secrets = {
+    providerKeys: new Map(),
+    tokens: [
+      { name: 'admin', role: 'admin', hash: hashToken(adminToken) },
+      { name: 'kid', role: 'user', hash: hashToken(userToken) },
+    ],
+  };
+  const hearth = await startHearth({
+    config,
+    secrets,
+    logger: createLogger({ level: config.log.level }),
+  });
+  const stop = async () => {
+    await hearth.stop();
+  };
+  return {
+    hearth,
+    config,
+    url: hearth.url,
+    wsUrl: `${hearth.url.replace('http', 'ws')}/ws`,
+    dataDir,
+    stop,
+    async [Symbol.asyncDispose]() {
+      await stop();
+      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
