@@ -17,7 +17,7 @@ export interface HearthOptions {
   secrets: Secrets;
   logger: Logger;
   /** Told the admin token made on a first start, to show it once; never logged. */
-  onAdminToken?: (token: string) => void;
+  onAdminToken?: (token: string, url: string) => void;
 }
 
 export interface RunningHearth {
@@ -44,7 +44,6 @@ export async function startHearth(options: HearthOptions): Promise<RunningHearth
     dataDir: config.dataDir,
     configuredTokens: secrets.tokens.length,
   });
-  if (bootstrap.createdToken !== undefined) options.onAdminToken?.(bootstrap.createdToken);
   const auth = new TokenAuth(
     bootstrap.entry ? [...secrets.tokens, bootstrap.entry] : secrets.tokens,
   );
@@ -86,6 +85,7 @@ export async function startHearth(options: HearthOptions): Promise<RunningHearth
       : config.server.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
   logger.info({ url, profiles: profiles.list().length }, 'Hearth is listening');
+  if (bootstrap.createdToken !== undefined) options.onAdminToken?.(bootstrap.createdToken, url);
 
   let stopping: Promise<void> | undefined;
   return {

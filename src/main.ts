@@ -16,11 +16,11 @@ try {
     config,
     secrets,
     logger,
-    onAdminToken: (token) => {
+    onAdminToken: (token, url) => {
       // Shown once on the terminal, outside the JSON log, which never carries secrets.
       process.stderr.write(
         `\nHearth made an admin token on this first start. It is shown only now; keep it safe:\n\n  ${token}\n\n` +
-          `Open the page with it: ${'http://localhost:' + String(config.server.port)}/#token=${token}\n\n`,
+          `Open the page with it: ${url}/#token=${token}\n\n`,
       );
     },
   });

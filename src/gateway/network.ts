@@ -19,14 +19,3 @@ export function createAddressCheck(networks: readonly string[]): AddressCheck {
     );
   };
 }
-
-/** Throws when a CIDR string cannot be parsed, naming it. */
-export function assertNetworks(networks: readonly string[]): void {
-  for (const cidr of networks) {
-    try {
-      ipaddr.parseCIDR(cidr);
-    } catch {
-      throw new Error(`server.allowedNetworks: "${cidr}" is not a valid CIDR network`);
-    }
-  }
-}

@@ -44,6 +44,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   app.setNotFoundHandler((_request, reply) =>
     sendHttpError(reply, new HearthError(ErrorCode.notFound, 'No such route')),
   );
+  await app.register(websocket, {
+    options: { maxPayload: config.limits.maxFrameBytes, perMessageDeflate: false },
+    // Sessions are closed by Hearth's own shutdown, with its own code.
+    preClose: (done) => done(),
+  });
+
+  // After the plugin, whose own onRequest hook must run first to clean up refused upgrades.
   app.addHook('onRequest', async (request, reply) => {
     if (isAllowed(request.socket.remoteAddress)) return;
     request.log.warn(
@@ -54,12 +61,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       reply,
       new HearthError(ErrorCode.forbidden, 'Hearth answers only its local network'),
     );
-  });
-
-  await app.register(websocket, {
-    options: { maxPayload: config.limits.maxFrameBytes, perMessageDeflate: false },
-    // Sessions are closed by Hearth's own shutdown, with its own code.
-    preClose: (done) => done(),
   });
 
   app.get('/healthz', (_request, reply) => reply.send({ status: 'ok' }));

@@ -173,16 +173,14 @@ export class Router {
     const conversation = store.getConversation(conversationId);
     if (!conversation) return undefined;
     const active = this.#byConversation.get(conversationId);
-    const messages = store
-      .listMessages(conversationId)
-      .map((message) =>
-        active && message.id === active.assistantMessageId
-          ? {
-              ...message,
-              content: active.text === '' ? [] : [{ type: 'text' as const, text: active.text }],
-            }
-          : message,
-      );
+    const messages = store.listMessages(conversationId).map((message) =>
+      active && message.id === active.assistantMessageId
+        ? {
+            ...message,
+            content: active.text === '' ? [] : [{ type: 'text' as const, text: active.text }],
+          }
+        : message,
+    );
     return { conversation, messages };
   }
 

@@ -100,9 +100,10 @@ export async function startOpenAIDouble(options: OpenAIDoubleOptions = {}): Prom
     }
 
     const closed = new AbortController();
+    const cutByServer = reply.type === 'text' && reply.cut === 'reset';
     res.on('close', () => {
       closed.abort();
-      if (!res.writableFinished) noteEarlyClose();
+      if (!res.writableFinished && !cutByServer) noteEarlyClose();
     });
     res.writeHead(200, {
       'content-type': 'text/event-stream',
@@ -115,9 +116,12 @@ export async function startOpenAIDouble(options: OpenAIDoubleOptions = {}): Prom
         await sleep(reply.delayMs, undefined, { signal: closed.signal }).catch(() => undefined);
       }
       if (closed.signal.aborted) return;
-      res.write(`data: ${typeof event === 'string' ? event : JSON.stringify(event)}\n\n`);
+      const data = `data: ${typeof event === 'string' ? event : JSON.stringify(event)}\n\n`;
+      // Waiting for the flush keeps a later reset from swallowing what was already written.
+      await new Promise((resolve) => res.write(data, resolve));
     }
-    res.end();
+    if (cutByServer) res.destroy();
+    else res.end();
   });
 
   server.listen(0, '127.0.0.1');

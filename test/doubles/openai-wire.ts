@@ -34,8 +34,11 @@ export interface TextReply {
   timings?: boolean;
   /** Stream the chunks as `delta.refusal` instead of `delta.content`. */
   asRefusal?: boolean;
-  /** End the response right after the content chunks: no finish chunk, no usage, no `[DONE]`. */
-  cutAfterContent?: boolean;
+  /**
+   * Stop right after the content chunks, with no finish chunk, usage or `[DONE]`: `end` closes
+   * the response cleanly, `reset` destroys the socket (a dropped connection).
+   */
+  cut?: 'end' | 'reset';
 }
 
 /** Streams `chunks` as a text reply, then `data: {"error": ...}`, and ends the response. */
@@ -121,7 +124,7 @@ export function replyEvents(
     ...reply.chunks.map((piece) => chunk({ [field]: piece }, null)),
   ];
   if (reply.type === 'mid-stream-error') return [...events, { error: reply.error }];
-  if (reply.cutAfterContent) return events;
+  if (reply.cut) return events;
 
   const words = (message: any) =>
     String(message?.content ?? '')

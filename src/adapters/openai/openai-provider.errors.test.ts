@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { drain, texts } from '../../../test/doubles/drain.ts';
 import {
   httpError,
+  openAIError,
   startOpenAIDouble,
   type OpenAIDouble,
 } from '../../../test/doubles/openai-double.ts';
@@ -30,6 +31,7 @@ function providerFor(
     ...options,
   });
 }
+
 const signal = () => new AbortController().signal;
 
 function expectHearthError(error: unknown, code: string): HearthError {
@@ -37,6 +39,7 @@ function expectHearthError(error: unknown, code: string): HearthError {
   expect((error as HearthError).code).toBe(code);
   return error as HearthError;
 }
+
 describe('OpenAIChatProvider errors against the OpenAI double', () => {
   it('fails with provider_error after the text that came before a mid-stream error', async () => {
     await using double = await startOpenAIDouble();
@@ -126,11 +129,35 @@ describe('OpenAIChatProvider errors against the OpenAI double', () => {
       OpenAI.APIConnectionError,
     );
   });
+
+  it('never repeats the API key that an upstream message contains', async () => {
+    await using double = await startOpenAIDouble();
+    const message = 'Project of key sk-test-key-0001 has no access to model gpt-test.';
+    double.enqueue({
+      type: 'http-error',
+      status: 404,
+      error: openAIError(message, 'invalid_request_error', 'model_not_found'),
+    });
+    const { error } = await drain(providerFor(double).stream(request, signal()));
+    const failure = expectHearthError(error, 'provider_error');
+    expect(failure.message).toContain('has no access to model gpt-test');
+    expect(failure.message).not.toContain('sk-test-key-0001');
+  });
+
   it('fails with provider_error when the stream ends without a finish reason', async () => {
     await using double = await startOpenAIDouble();
-    double.enqueue({ type: 'text', chunks: ['cut ', 'short'], cutAfterContent: true });
+    double.enqueue({ type: 'text', chunks: ['cut ', 'short'], cut: 'end' });
     const { events, error } = await drain(providerFor(double).stream(request, signal()));
     expect(texts(events)).toEqual(['cut ', 'short']);
     expectHearthError(error, 'provider_error');
+  });
+
+  it('maps a connection dropped mid-stream to provider_unavailable after the text', async () => {
+    await using double = await startOpenAIDouble();
+    double.enqueue({ type: 'text', chunks: ['dropped ', 'here'], cut: 'reset' });
+    const { events, error } = await drain(providerFor(double).stream(request, signal()));
+    expect(texts(events)).toEqual(['dropped ', 'here']);
+    expectHearthError(error, 'provider_unavailable');
+    expect(double.closedEarly).toBe(0);
   });
 });

@@ -1,12 +1,6 @@
-import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { drain, texts } from '../../../test/doubles/drain.ts';
-import {
-  httpError,
-  startOpenAIDouble,
-  type OpenAIDouble,
-} from '../../../test/doubles/openai-double.ts';
-import { HearthError } from '../../common/errors.ts';
+import { startOpenAIDouble, type OpenAIDouble } from '../../../test/doubles/openai-double.ts';
 import type { ChatRequest } from '../provider.ts';
 import { OpenAIChatProvider, type OpenAIChatProviderOptions } from './openai-provider.ts';
 
@@ -30,13 +24,9 @@ function providerFor(
     ...options,
   });
 }
+
 const signal = () => new AbortController().signal;
 
-function expectHearthError(error: unknown, code: string): HearthError {
-  expect(error).toBeInstanceOf(HearthError);
-  expect((error as HearthError).code).toBe(code);
-  return error as HearthError;
-}
 describe('OpenAIChatProvider against the OpenAI double', () => {
   it('streams text, then usage, then finish', async () => {
     await using double = await startOpenAIDouble();

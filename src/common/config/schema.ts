@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 /** Networks a LAN-only home server accepts by default: loopback, private and link-local. */
@@ -15,7 +16,7 @@ export const defaultAllowedNetworks = [
 const idPattern = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/;
 const envNamePattern = /^[A-Z_][A-Z0-9_]*$/;
 
-const cidr = z.string().refine((value) => /^[0-9a-fA-F:.]+\/\d{1,3}$/.test(value), {
+const cidr = z.string().refine((value) => ipaddr.isValidCIDR(value), {
   message: 'expected a network in CIDR form, such as 192.168.0.0/16',
 });
 

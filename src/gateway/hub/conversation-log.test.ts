@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { ConversationLog } from './conversation-log.ts';
+
+function fill(log: ConversationLog, count: number): void {
+  for (let i = 0; i < count; i += 1) {
+    log.append((seq) => ({
+      type: 'text.delta',
+      turnId: 't',
+      text: `d${seq}`,
+      conversationId: 'c',
+      seq,
+    }));
+  }
+}
+
+describe('ConversationLog', () => {
+  it('numbers events from the persisted seq, one by one', () => {
+    const log = new ConversationLog({ conversationId: 'c', capacity: 4, lastSeq: 10 });
+    expect(log.firstSeq).toBe(11);
+    fill(log, 3);
+    expect(log.lastSeq).toBe(13);
+    expect(log.readAfter(10)?.map((e) => e.seq)).toEqual([11, 12, 13]);
+    expect(log.readAfter(12)?.map((e) => e.seq)).toEqual([13]);
+    expect(log.readAfter(13)).toEqual([]);
+  });
+
+  it('serialises each event once', () => {
+    const log = new ConversationLog({ conversationId: 'c', capacity: 4, lastSeq: 0 });
+    fill(log, 1);
+    const [event] = log.readAfter(0) ?? [];
+    expect(JSON.parse(event!.frame.toString())).toEqual({
+      type: 'text.delta',
+      turnId: 't',
+      text: 'd1',
+      conversationId: 'c',
+      seq: 1,
+    });
+  });
+
+  it('says when events have left the ring or were never seen here', () => {
+    const log = new ConversationLog({ conversationId: 'c', capacity: 4, lastSeq: 0 });
+    fill(log, 10);
+    expect(log.firstSeq).toBe(7);
+    expect(log.readAfter(6)?.map((e) => e.seq)).toEqual([7, 8, 9, 10]);
+    expect(log.readAfter(5)).toBeUndefined();
+    expect(log.readAfter(11)).toBeUndefined();
+  });
+});
