@@ -2,6 +2,10 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // CI asks for a JSON report too, to fail on skipped tests and print the closing line.
+    reporters: process.env.HEARTH_TEST_REPORT
+      ? ['default', ['json', { outputFile: process.env.HEARTH_TEST_REPORT }]]
+      : ['default'],
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,

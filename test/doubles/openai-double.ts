@@ -9,7 +9,12 @@
  * const client = new OpenAI({ baseURL: double.baseURL, apiKey: 'sk-test' });
  */
 import { once } from 'node:events';
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -66,7 +71,7 @@ export async function startOpenAIDouble(options: OpenAIDoubleOptions = {}): Prom
     else unclaimedCloses += 1;
   };
 
-  const server = createServer(async (req, res) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     let raw = '';
     for await (const piece of req) raw += String(piece);
     let body: any;
@@ -122,7 +127,8 @@ export async function startOpenAIDouble(options: OpenAIDoubleOptions = {}): Prom
     }
     if (cutByServer) res.destroy();
     else res.end();
-  });
+  };
+  const server = createServer((req, res) => void handle(req, res));
 
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

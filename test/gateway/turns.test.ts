@@ -174,7 +174,7 @@ describe('fan-out and resume', () => {
     });
     await back.waitFor((f) => f.type === 'turn.done');
     const resumed = conversationEvents(back, ack.conversationId);
-    expect(resumed[0].seq).toBe(lastSeen + 1);
+    expect(resumed[0]?.seq).toBe(lastSeen + 1);
     expect(resumed.map((f) => f.seq)).toEqual(resumed.map((_f, i) => lastSeen + 1 + i));
     expect(back.frames.some((f) => f.type === 'snapshot')).toBe(false);
     expect(textOf([...seen, ...resumed], ack.turnId)).toBe(chunks.join(''));
@@ -193,7 +193,7 @@ describe('fan-out and resume', () => {
     const assistant = snapshot.messages.find((m: any) => m.role === 'assistant');
     expect(assistant.status).toBe('streaming');
     const after = conversationEvents(late, ack.conversationId).filter((f) => f.seq > snapshot.seq);
-    expect(after[0].seq).toBe(snapshot.seq + 1);
+    expect(after[0]?.seq).toBe(snapshot.seq + 1);
     expect((assistant.content[0]?.text ?? '') + textOf(after, ack.turnId)).toBe(chunks.join(''));
     expect(snapshot.messages[0]).toMatchObject({
       role: 'user',

@@ -135,7 +135,7 @@ export class OpenAIChatProvider implements ChatProvider {
       );
     }
     if (error instanceof OpenAI.APIError) {
-      const status = error.status;
+      const status = error.status as number | undefined;
       if (status === undefined) {
         return make(
           ErrorCode.providerError,
@@ -150,7 +150,7 @@ export class OpenAIChatProvider implements ChatProvider {
         );
       }
       if (status === 429) {
-        const wait = retryAfterSeconds(error.headers);
+        const wait = retryAfterSeconds(error.headers as Headers | undefined);
         const hint = wait === undefined ? '' : ` Retry after ${wait} s.`;
         return make(
           ErrorCode.providerRateLimited,

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from './load.ts';
+import { resolveSecrets } from './secrets.ts';
 
 let dir: string;
 beforeEach(async () => {
@@ -107,5 +108,22 @@ describe('loadConfig', () => {
     await writeConfig('# nothing yet\n');
     const { config } = await loadConfig({ env: {}, cwd: dir });
     expect(config.server.port).toBe(8080);
+  });
+});
+
+describe('config.example.yaml', () => {
+  it('is a valid configuration whose secrets resolve from the variables it names', async () => {
+    const example = join(import.meta.dirname, '..', '..', '..', 'config.example.yaml');
+    const { config } = await loadConfig({ env: { HEARTH_CONFIG: example }, cwd: dir });
+    expect(Object.keys(config.profiles)).toEqual(['everyday', 'smart']);
+    const env = {
+      OPENAI_API_KEY: 'sk-x',
+      HEARTH_TOKEN_PARENTS: 'p'.repeat(20),
+      HEARTH_TOKEN_KITCHEN: 'k'.repeat(20),
+    };
+    expect(resolveSecrets(config, env).tokens.map((t) => t.name)).toEqual([
+      'parents',
+      'kitchen-kiosk',
+    ]);
   });
 });
