@@ -76,8 +76,7 @@ export function isClientFrameType(type: string): type is ClientFrameType {
 }
 
 /** Why a turn ended, as reported in `turn.done`. */
-export type FinishReason =
-  'stop' | 'length' | 'tool_calls' | 'content_filter' | 'cancelled' | 'interrupted';
+export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'cancelled';
 
 export interface Usage {
   inputTokens: number;

@@ -1,4 +1,4 @@
-import { ErrorCode, HearthError } from '../common/errors.ts';
+import { ErrorCode, HearthError, toHearthError } from '../common/errors.ts';
 import { newId } from '../common/ids.ts';
 import type { Logger } from '../common/logger.ts';
 import type { ContentPart, ConversationView, MessageView } from '../common/protocol.ts';
@@ -150,7 +150,13 @@ export class Router {
     try {
       await streamTurn({ turn, store, sink, logger, checkpointMs });
     } catch (error) {
+      // Storage failed while ending the turn: still end it for every client.
       logger.error({ err: error }, 'turn could not be finished');
+      sink.emit(turn.conversationId, {
+        type: 'turn.error',
+        turnId: turn.turnId,
+        ...toHearthError(error).toWire(),
+      });
     } finally {
       this.#turns.delete(turn.turnId);
       this.#byConversation.delete(turn.conversationId);

@@ -43,8 +43,9 @@ describe('hello', () => {
 
   it('closes with 4001 when the first frame is anything else', async () => {
     const client = await openClient(h.wsUrl);
-    client.send({ type: 'ping' });
+    client.send({ type: 'ping', id: 'p1' });
     expect((await client.closed).code).toBe(4001);
+    expect(client.frames[0]).toMatchObject({ id: 'p1' });
     expect(client.frames[0]).toMatchObject({ type: 'error', code: 'unauthorized' });
   });
 
@@ -52,6 +53,7 @@ describe('hello', () => {
     const client = await openClient(h.wsUrl);
     client.sendRaw('hello?');
     expect((await client.closed).code).toBe(4001);
+    expect(client.frames[0]).toMatchObject({ type: 'error', code: 'bad_json' });
   });
 
   it('closes with 4002 when no hello comes in time', async () => {
@@ -111,6 +113,7 @@ describe('bad input after hello', () => {
     const client = await connectClient(h.wsUrl, adminToken);
     for (let i = 0; i < 40; i += 1) client.send({ type: 'ping' });
     expect((await client.closed).code).toBe(1008);
+    expect(client.frames.at(-1)).toMatchObject({ type: 'error', code: 'rate_limited' });
     expect(client.frames.filter((f) => f.type === 'pong').length).toBeLessThan(12);
   });
 });

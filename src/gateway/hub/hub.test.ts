@@ -115,6 +115,13 @@ describe('Hub', () => {
     expect(saved.get('c1')).toBe(52);
   });
 
+  it('reserves again on reaching the reserved seq, so a restart never lands on a seen seq', () => {
+    const { hub, saved } = setup({ lastSeq: 0 });
+    for (let i = 0; i < 1001; i += 1) hub.emit('c1', delta('a'));
+    expect(hub.lastSeq('c1')).toBe(1001);
+    expect(saved.get('c1')).toBe(2001);
+  });
+
   it('evicts idle logs past the limit, never one with a running turn, and keeps numbering', () => {
     const { hub, saved } = setup({ maxIdleLogs: 1 });
     hub.emit('c1', started);

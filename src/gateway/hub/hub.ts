@@ -60,7 +60,8 @@ export class Hub implements EventSink {
     if (event.type === 'turn.started') entry.runningTurns += 1;
     else if (event.type === 'turn.done' || event.type === 'turn.error') entry.runningTurns -= 1;
     const logged = entry.log.append((seq) => ({ ...event, conversationId, seq }));
-    if (logged.seq > entry.reservedSeq) {
+    // Reserve again on reaching the reserved seq itself, so a restart always starts beyond it.
+    if (logged.seq >= entry.reservedSeq) {
       entry.reservedSeq = logged.seq + seqReservation;
       this.#source.saveLastSeq(conversationId, entry.reservedSeq);
     }

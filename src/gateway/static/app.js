@@ -1,0 +1,981 @@
+/**
+ * Hearth's web page: one conversation at a time, streamed over `/ws` (protocol 1, see
+ * docs/protocol.md). A plain ES module with no build step and no dependencies. Text from the
+ * model or from other people only ever reaches the page through `textContent`/text nodes.
+ *
+ * Resume rule: the rendered messages and the seq they reflect are saved together (per tab, in
+ * sessionStorage), so after a reload the page shows them again and subscribes with
+ * `afterSeq` = that seq, getting exactly the events it missed. Without a saved view (a new
+ * tab) it subscribes without `afterSeq` and starts from the server's snapshot.
+ */
+
+const protocolVersion = 1;
+const client = { name: 'hearth-web', kind: 'web' };
+
+/** Close codes from src/gateway/close-codes.ts that change what the page does next. */
+const closeCode = { unauthorized: 4003, unsupportedProtocol: 4004 };
+
+const keys = {
+  token: 'hearth.token',
+  conversation: 'hearth.conversation',
+  profile: 'hearth.profile',
+};
+/** sessionStorage: one conversation's messages as rendered, with the seq they reflect. */
+const viewKey = (conversationId) => `hearth.view.${conversationId}`;
+const viewVersion = 1;
+
+const maxTextLength = 200_000;
+const heartbeatMs = 25_000;
+const pongTimeoutMs = 10_000;
+const saveDelayMs = 250;
+
+const byId = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+const ui = {
+  connection: byId('connection-state'),
+  connectionLabel: byId('connection-label'),
+  title: byId('conversation-title'),
+  profile: /** @type {HTMLSelectElement} */ (byId('profile-select')),
+  newConversation: /** @type {HTMLButtonElement} */ (byId('new-conversation')),
+  forgetToken: /** @type {HTMLButtonElement} */ (byId('forget-token')),
+  main: byId('main'),
+  setup: byId('setup'),
+  setupText: byId('setup-text'),
+  tokenForm: /** @type {HTMLFormElement} */ (byId('token-form')),
+  tokenInput: /** @type {HTMLInputElement} */ (byId('token-input')),
+  tokenReason: byId('token-reason'),
+  messages: byId('messages'),
+  empty: byId('empty'),
+  notice: byId('notice'),
+  noticeText: byId('notice-text'),
+  noticeClose: byId('notice-close'),
+  composerForm: /** @type {HTMLFormElement} */ (byId('composer-form')),
+  composer: /** @type {HTMLTextAreaElement} */ (byId('composer')),
+  send: /** @type {HTMLButtonElement} */ (byId('send')),
+  stop: /** @type {HTMLButtonElement} */ (byId('stop')),
+  hint: byId('hint'),
+};
+
+// ---------------------------------------------------------------------------------------------
+// Storage that never throws (private browsing, disabled storage, a full quota).
+
+const storage = {
+  get(area, key) {
+    try {
+      return window[area].getItem(key);
+    } catch {
+      return null;
+    }
+  },
+  set(area, key, value) {
+    try {
+      window[area].setItem(key, value);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  remove(area, key) {
+    try {
+      window[area].removeItem(key);
+    } catch {
+      // Nothing to clean up when storage is unavailable.
+    }
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// State.
+
+/**
+ * @typedef {{ id: string, turnId: string, role: 'user' | 'assistant', text: string,
+ *   status: string, error: { code: string, message: string } | null, profile: string | null,
+ *   model: string | null, note?: string }} Message
+ */
+
+const state = {
+  /** @type {string | null} */ token: null,
+  /** @type {WebSocket | null} */ socket: null,
+  welcomed: false,
+  configured: true,
+  /** @type {Array<{ id: string, label: string, model: string }>} */ profiles: [],
+  /** @type {string | null} */ defaultProfile: null,
+  /** @type {string | null} */ conversationId: null,
+  conversationTitle: '',
+  /** @type {string | null} */ conversationProfile: null,
+  /** Seq of the last conversation event applied to `messages`. */
+  lastSeq: 0,
+  /** Whether `messages` reflect `lastSeq`, so that a subscribe may ask for `afterSeq`. */
+  hasView: true,
+  /** @type {Message[]} */ messages: [],
+  /** @type {string | null} */ runningTurnId: null,
+  stopping: false,
+  subscribing: false,
+  sending: false,
+  /** @type {Map<string, { resolve: (f: any) => void, reject: (e: Error) => void, timer: number }>} */
+  pending: new Map(),
+  nextRequestId: 1,
+  reconnectAttempt: 0,
+  reconnectAt: 0,
+  reconnectTimer: 0,
+  countdownTimer: 0,
+  heartbeatTimer: 0,
+  saveTimer: 0,
+  /** Why the last hello failed, shown with the token form. */
+  /** @type {string | null} */ helloError: null,
+  /** Set when reconnecting would not help (the page must be reloaded). */
+  halted: false,
+};
+
+/** Rendered elements by message id. */
+/** @type {Map<string, { root: HTMLElement, meta: HTMLElement, text: HTMLElement, status: HTMLElement }>} */
+const views = new Map();
+
+class RequestError extends Error {
+  /** @param {string} code @param {string} message */
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Boot.
+
+function boot() {
+  const hash = new URLSearchParams(location.hash.slice(1));
+  const fromHash = hash.get('token');
+  if (fromHash) {
+    storage.set('localStorage', keys.token, fromHash);
+    history.replaceState(history.state, '', location.pathname + location.search);
+  }
+  state.token = fromHash || storage.get('localStorage', keys.token);
+
+  const fromUrl = new URLSearchParams(location.search).get('c');
+  const conversationId = fromUrl || storage.get('localStorage', keys.conversation);
+  if (conversationId) {
+    rememberConversation(conversationId);
+    restoreView(conversationId);
+  }
+  renderAll();
+
+  ui.composerForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void sendMessage();
+  });
+  ui.composer.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
+      event.preventDefault();
+      void sendMessage();
+    }
+  });
+  ui.composer.addEventListener('input', () => {
+    autosize();
+    updateControls();
+  });
+  ui.stop.addEventListener('click', () => void stopTurn());
+  ui.newConversation.addEventListener('click', () => {
+    startNewConversation();
+    ui.composer.focus();
+  });
+  ui.forgetToken.addEventListener('click', signOut);
+  ui.tokenForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const token = ui.tokenInput.value.trim();
+    if (!token) return;
+    ui.tokenInput.value = '';
+    state.token = token;
+    state.helloError = null;
+    state.halted = false;
+    storage.set('localStorage', keys.token, token);
+    connectNow();
+  });
+  ui.profile.addEventListener('change', () => {
+    storage.set('localStorage', keys.profile, ui.profile.value);
+  });
+  ui.noticeClose.addEventListener('click', hideNotice);
+  ui.connection.addEventListener('click', () => {
+    if (!state.socket && state.token && !state.halted) connectNow();
+  });
+
+  // Phones and kiosks sleep: come back at once instead of waiting out the backoff.
+  window.addEventListener('online', () => reconnectSoon());
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') reconnectSoon();
+    else saveView();
+  });
+  window.addEventListener('pagehide', saveView);
+
+  if (state.token) {
+    connect();
+  } else {
+    setConnection('signed-out', 'Token needed');
+    showTokenForm(null);
+  }
+  updateControls();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connection.
+
+function connect() {
+  clearTimeout(state.reconnectTimer);
+  clearInterval(state.countdownTimer);
+  if (state.socket || !state.token || state.halted) return;
+  const url = new URL('/ws', location.href);
+  url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  url.hash = '';
+  url.search = '';
+  setConnection('connecting', 'Connecting…');
+  let socket;
+  try {
+    socket = new WebSocket(url);
+  } catch {
+    scheduleReconnect();
+    return;
+  }
+  state.socket = socket;
+  socket.addEventListener('open', () => {
+    if (state.socket === socket) void hello();
+  });
+  socket.addEventListener('message', (event) => {
+    if (state.socket === socket && typeof event.data === 'string') onFrame(event.data);
+  });
+  socket.addEventListener('close', (event) => {
+    if (state.socket === socket) onClosed(event.code);
+  });
+}
+
+function connectNow() {
+  state.reconnectAttempt = 0;
+  connect();
+}
+
+/** After sleep or a network change: reconnect now if a reconnect is waiting. */
+function reconnectSoon() {
+  if (!state.socket && state.token && !state.halted) connectNow();
+}
+
+async function hello() {
+  const token = state.token;
+  if (!token) return;
+  try {
+    const welcome = await request({ type: 'hello', protocol: protocolVersion, token, client });
+    onWelcome(welcome);
+  } catch (error) {
+    // An unauthorized hello is followed by close 4003, handled in onClosed.
+    if (!(error instanceof RequestError && error.code === 'disconnected')) {
+      state.helloError = error instanceof Error ? error.message : String(error);
+    }
+  }
+}
+
+function onWelcome(welcome) {
+  state.welcomed = true;
+  state.reconnectAttempt = 0;
+  state.helloError = null;
+  setConnection('connected', welcome.user ? `Connected as ${welcome.user}` : 'Connected');
+  state.profiles = Array.isArray(welcome.profiles) ? welcome.profiles : [];
+  state.defaultProfile = welcome.defaultProfile ?? null;
+  state.configured = welcome.setup ? welcome.setup.configured !== false : true;
+  renderProfiles();
+  renderSetup(state.configured ? null : (welcome.setup?.message ?? 'Hearth is not set up yet.'));
+  startHeartbeat();
+  if (state.conversationId) void subscribe();
+  updateControls();
+}
+
+function onClosed(code) {
+  state.socket = null;
+  state.welcomed = false;
+  state.subscribing = false;
+  state.stopping = false;
+  stopHeartbeat();
+  const lost = new RequestError('disconnected', 'The connection to Hearth was lost.');
+  for (const [id, entry] of state.pending) {
+    clearTimeout(entry.timer);
+    state.pending.delete(id);
+    entry.reject(lost);
+  }
+  if (code === closeCode.unauthorized) {
+    storage.remove('localStorage', keys.token);
+    state.token = null;
+    setConnection('unauthorized', 'Token needed');
+    showTokenForm(state.helloError ?? 'That token was not accepted.');
+  } else if (code === closeCode.unsupportedProtocol) {
+    state.halted = true;
+    setConnection('error', 'Update needed');
+    showNotice('This page is older than Hearth. Reload the page to update it.');
+  } else {
+    scheduleReconnect();
+  }
+  updateControls();
+}
+
+function scheduleReconnect() {
+  clearTimeout(state.reconnectTimer);
+  clearInterval(state.countdownTimer);
+  if (!state.token || state.halted) return;
+  const base = Math.min(30_000, 500 * 2 ** state.reconnectAttempt);
+  const delay = Math.round(base * (0.75 + Math.random() * 0.5));
+  state.reconnectAttempt += 1;
+  state.reconnectAt = Date.now() + delay;
+  const tick = () => {
+    const seconds = Math.max(1, Math.ceil((state.reconnectAt - Date.now()) / 1000));
+    setConnection('offline', `Offline · retrying in ${seconds} s`);
+  };
+  tick();
+  state.countdownTimer = window.setInterval(tick, 1000);
+  state.reconnectTimer = window.setTimeout(connect, delay);
+}
+
+/** Drops the socket without waiting for a closing handshake that may never come. */
+function dropSocket() {
+  const socket = state.socket;
+  if (!socket) return;
+  try {
+    socket.close();
+  } catch {
+    // Already closed.
+  }
+  onClosed(1006);
+}
+
+function startHeartbeat() {
+  stopHeartbeat();
+  state.heartbeatTimer = window.setInterval(() => {
+    request({ type: 'ping' }, pongTimeoutMs).catch((error) => {
+      if (error instanceof RequestError && error.code === 'timeout') dropSocket();
+    });
+  }, heartbeatMs);
+}
+
+function stopHeartbeat() {
+  clearInterval(state.heartbeatTimer);
+}
+
+/** Sends a frame with a fresh id; resolves with its ack/welcome/pong, rejects with its error. */
+function request(frame, timeoutMs = 0) {
+  const socket = state.socket;
+  if (!socket || socket.readyState !== WebSocket.OPEN) {
+    return Promise.reject(new RequestError('offline', 'Not connected to Hearth right now.'));
+  }
+  const id = `w${state.nextRequestId++}`;
+  return new Promise((resolve, reject) => {
+    const entry = { resolve, reject, timer: 0 };
+    if (timeoutMs > 0) {
+      entry.timer = window.setTimeout(() => {
+        state.pending.delete(id);
+        reject(new RequestError('timeout', 'Hearth did not answer in time.'));
+      }, timeoutMs);
+    }
+    state.pending.set(id, entry);
+    socket.send(JSON.stringify({ ...frame, id }));
+  });
+}
+
+function onFrame(data) {
+  let frame;
+  try {
+    frame = JSON.parse(data);
+  } catch {
+    return;
+  }
+  if (!frame || typeof frame !== 'object') return;
+  const entry = frame.id === undefined ? undefined : state.pending.get(frame.id);
+  if (entry && ['ack', 'welcome', 'pong', 'error'].includes(frame.type)) {
+    state.pending.delete(frame.id);
+    clearTimeout(entry.timer);
+    if (frame.type === 'error') entry.reject(new RequestError(frame.code, frame.message));
+    else entry.resolve(frame);
+    return;
+  }
+  if (frame.type === 'snapshot') {
+    applySnapshot(frame);
+  } else if (frame.type === 'error') {
+    showNotice(frame.message || 'Hearth reported an error.');
+  } else if (typeof frame.conversationId === 'string' && Number.isInteger(frame.seq)) {
+    applyEvent(frame);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conversation state: snapshots and seq-numbered events.
+
+async function subscribe() {
+  const conversationId = state.conversationId;
+  if (!conversationId || !state.welcomed || state.subscribing) return;
+  state.subscribing = true;
+  updateControls();
+  const frame = { type: 'subscribe', conversationId };
+  if (state.hasView) frame.afterSeq = state.lastSeq;
+  try {
+    await request(frame);
+  } catch (error) {
+    if (state.conversationId !== conversationId) return;
+    if (error instanceof RequestError && error.code === 'unknown_conversation') {
+      startNewConversation();
+      showNotice('That conversation is no longer on this Hearth, so a new one was started.');
+    } else if (!(error instanceof RequestError && error.code === 'disconnected')) {
+      showNotice(error instanceof Error ? error.message : String(error));
+    }
+  } finally {
+    if (state.conversationId === conversationId) state.subscribing = false;
+    updateControls();
+  }
+}
+
+/** A snapshot replaces the view: its messages, and its seq as the last one seen. */
+function applySnapshot(frame) {
+  if (frame.conversationId !== state.conversationId || !Number.isInteger(frame.seq)) return;
+  state.lastSeq = frame.seq;
+  state.hasView = true;
+  state.conversationTitle = frame.conversation?.title ?? state.conversationTitle;
+  state.conversationProfile = frame.conversation?.profile ?? null;
+  state.messages = (Array.isArray(frame.messages) ? frame.messages : []).map(fromMessageView);
+  const streaming = state.messages.findLast(
+    (m) => m.role === 'assistant' && m.status === 'streaming',
+  );
+  state.runningTurnId = streaming ? streaming.turnId : null;
+  state.stopping = false;
+  if (state.conversationProfile) selectProfile(state.conversationProfile);
+  renderAll();
+  scrollToEnd(true);
+  saveSoon();
+}
+
+function fromMessageView(view) {
+  return {
+    id: String(view.id),
+    turnId: String(view.turnId),
+    role: view.role === 'user' ? 'user' : 'assistant',
+    text: textOf(view.content),
+    status: typeof view.status === 'string' ? view.status : 'complete',
+    error: view.error ?? null,
+    profile: view.profile ?? null,
+    model: view.model ?? null,
+  };
+}
+
+function textOf(content) {
+  if (!Array.isArray(content)) return '';
+  return content
+    .filter((part) => part && part.type === 'text' && typeof part.text === 'string')
+    .map((part) => part.text)
+    .join('');
+}
+
+function applyEvent(event) {
+  if (event.conversationId !== state.conversationId) return;
+  // Exactly once: anything at or below the last seq was already applied.
+  if (event.seq <= state.lastSeq) return;
+  if (event.seq !== state.lastSeq + 1) {
+    // A gap: ask for what is missing (a replay, or a snapshot); the events that follow are
+    // dropped until the replay fills the gap.
+    void subscribe();
+    return;
+  }
+  state.lastSeq = event.seq;
+  const stick = isNearEnd();
+  switch (event.type) {
+    case 'turn.started': {
+      upsertMessage({
+        id: event.userMessageId,
+        turnId: event.turnId,
+        role: 'user',
+        text: textOf(event.content),
+        status: 'complete',
+        error: null,
+        profile: event.profile ?? null,
+        model: null,
+      });
+      upsertMessage({
+        id: event.assistantMessageId,
+        turnId: event.turnId,
+        role: 'assistant',
+        text: '',
+        status: 'streaming',
+        error: null,
+        profile: event.profile ?? null,
+        model: event.model ?? null,
+      });
+      state.runningTurnId = event.turnId;
+      state.stopping = false;
+      updateControls();
+      if (!state.conversationTitle) {
+        state.conversationTitle = textOf(event.content).slice(0, 80);
+        renderTitle();
+      }
+      break;
+    }
+    case 'text.delta': {
+      const message = assistantOf(event.turnId);
+      if (typeof event.text === 'string' && event.text !== '') {
+        message.text += event.text;
+        const view = views.get(message.id);
+        if (view) appendText(view.text, event.text);
+      }
+      break;
+    }
+    case 'turn.done': {
+      const message = assistantOf(event.turnId);
+      message.status =
+        event.finishReason === 'cancelled'
+          ? 'cancelled'
+          : event.finishReason === 'interrupted'
+            ? 'interrupted'
+            : 'complete';
+      if (event.finishReason === 'length')
+        message.note = 'Cut short: the reply hit its length limit.';
+      if (event.finishReason === 'content_filter') message.note = 'Cut short by a content filter.';
+      updateMessageView(message);
+      endTurn(event.turnId);
+      break;
+    }
+    case 'turn.error': {
+      const message = assistantOf(event.turnId);
+      message.status = event.code === 'interrupted' ? 'interrupted' : 'failed';
+      message.error = { code: String(event.code), message: String(event.message ?? '') };
+      updateMessageView(message);
+      endTurn(event.turnId);
+      break;
+    }
+    default:
+      // Events this page does not show yet (tools, images) still advance the seq.
+      break;
+  }
+  scrollToEnd(stick);
+  saveSoon();
+}
+
+function endTurn(turnId) {
+  if (state.runningTurnId === turnId) {
+    state.runningTurnId = null;
+    state.stopping = false;
+  }
+  updateControls();
+}
+
+/** The assistant message of a turn, made if its `turn.started` was never seen. */
+function assistantOf(turnId) {
+  const found = state.messages.findLast((m) => m.turnId === turnId && m.role === 'assistant');
+  if (found) return found;
+  return upsertMessage({
+    id: `turn-${turnId}`,
+    turnId,
+    role: 'assistant',
+    text: '',
+    status: 'streaming',
+    error: null,
+    profile: null,
+    model: null,
+  });
+}
+
+function upsertMessage(message) {
+  const existing = state.messages.find((m) => m.id === message.id);
+  if (existing) return existing;
+  state.messages.push(message);
+  ui.messages.append(renderMessage(message));
+  updateEmpty();
+  return message;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conversation identity, and the saved view for resume.
+
+function rememberConversation(conversationId) {
+  state.conversationId = conversationId;
+  storage.set('localStorage', keys.conversation, conversationId);
+  const url = new URL(location.href);
+  url.searchParams.set('c', conversationId);
+  history.replaceState(history.state, '', url.pathname + url.search);
+}
+
+function forgetConversation() {
+  if (state.conversationId) storage.remove('sessionStorage', viewKey(state.conversationId));
+  storage.remove('localStorage', keys.conversation);
+  const url = new URL(location.href);
+  url.searchParams.delete('c');
+  history.replaceState(history.state, '', url.pathname + url.search);
+}
+
+function restoreView(conversationId) {
+  state.hasView = false;
+  const raw = storage.get('sessionStorage', viewKey(conversationId));
+  if (!raw) return;
+  try {
+    const saved = JSON.parse(raw);
+    if (
+      saved?.v !== viewVersion ||
+      !Number.isInteger(saved.seq) ||
+      saved.seq < 0 ||
+      !Array.isArray(saved.messages)
+    ) {
+      return;
+    }
+    state.messages = saved.messages;
+    state.lastSeq = saved.seq;
+    state.conversationTitle = typeof saved.title === 'string' ? saved.title : '';
+    state.conversationProfile = saved.profile ?? null;
+    const streaming = state.messages.findLast(
+      (m) => m.role === 'assistant' && m.status === 'streaming',
+    );
+    state.runningTurnId = streaming ? streaming.turnId : null;
+    state.hasView = true;
+  } catch {
+    storage.remove('sessionStorage', viewKey(conversationId));
+  }
+}
+
+function saveSoon() {
+  if (state.saveTimer) return;
+  state.saveTimer = window.setTimeout(saveView, saveDelayMs);
+}
+
+/** Saves the messages and the seq they reflect in one write, so the two always agree. */
+function saveView() {
+  clearTimeout(state.saveTimer);
+  state.saveTimer = 0;
+  const conversationId = state.conversationId;
+  if (!conversationId || !state.hasView) return;
+  const saved = JSON.stringify({
+    v: viewVersion,
+    seq: state.lastSeq,
+    title: state.conversationTitle,
+    profile: state.conversationProfile,
+    messages: state.messages,
+  });
+  // Too big for the tab's storage: drop it, and the next load starts from a snapshot.
+  if (!storage.set('sessionStorage', viewKey(conversationId), saved)) {
+    storage.remove('sessionStorage', viewKey(conversationId));
+  }
+}
+
+function startNewConversation() {
+  if (state.conversationId && state.welcomed) {
+    request({ type: 'unsubscribe', conversationId: state.conversationId }).catch(() => undefined);
+  }
+  forgetConversation();
+  state.conversationId = null;
+  state.conversationTitle = '';
+  state.conversationProfile = null;
+  state.lastSeq = 0;
+  state.hasView = true;
+  state.messages = [];
+  state.runningTurnId = null;
+  state.stopping = false;
+  state.subscribing = false;
+  hideNotice();
+  renderAll();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Actions.
+
+function canSend() {
+  return (
+    state.welcomed &&
+    state.configured &&
+    !state.sending &&
+    !state.subscribing &&
+    state.runningTurnId === null &&
+    ui.composer.value.trim() !== ''
+  );
+}
+
+async function sendMessage() {
+  if (!canSend()) return;
+  const text = ui.composer.value.trim();
+  if (text.length > maxTextLength) {
+    showNotice(`That message is too long (at most ${maxTextLength.toLocaleString()} characters).`);
+    return;
+  }
+  const conversationId = state.conversationId;
+  const frame = { type: 'chat.send', content: [{ type: 'text', text }] };
+  if (conversationId) frame.conversationId = conversationId;
+  if (ui.profile.value) frame.profile = ui.profile.value;
+  state.sending = true;
+  ui.composer.value = '';
+  autosize();
+  hideNotice();
+  updateControls();
+  try {
+    const ack = await request(frame);
+    // The ack comes before the turn's first event, so the page knows the new conversation
+    // (its events start after seq 0) before they arrive.
+    if (
+      !conversationId &&
+      state.conversationId === null &&
+      typeof ack.conversationId === 'string'
+    ) {
+      rememberConversation(ack.conversationId);
+      state.lastSeq = 0;
+      state.hasView = true;
+      saveSoon();
+    }
+  } catch (error) {
+    if (ui.composer.value === '') {
+      ui.composer.value = text;
+      autosize();
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    showNotice(
+      error instanceof RequestError && error.code === 'disconnected'
+        ? 'The connection dropped before Hearth confirmed your message. Check the conversation, then send it again if needed.'
+        : message,
+    );
+  } finally {
+    state.sending = false;
+    updateControls();
+  }
+}
+
+async function stopTurn() {
+  const turnId = state.runningTurnId;
+  if (!turnId || state.stopping) return;
+  state.stopping = true;
+  updateControls();
+  try {
+    await request({ type: 'chat.cancel', turnId });
+  } catch (error) {
+    // unknown_turn: it finished on its own meanwhile, and its turn.done says so.
+    if (!(error instanceof RequestError && error.code === 'unknown_turn')) {
+      state.stopping = false;
+      showNotice(error instanceof Error ? error.message : String(error));
+      updateControls();
+    }
+  }
+}
+
+function signOut() {
+  storage.remove('localStorage', keys.token);
+  state.token = null;
+  state.helloError = null;
+  clearTimeout(state.reconnectTimer);
+  clearInterval(state.countdownTimer);
+  const socket = state.socket;
+  state.socket = null;
+  if (socket) socket.close(1000, 'signed out');
+  onClosedQuietly();
+  // A shared screen should not keep showing the conversation once signed out.
+  startNewConversation();
+  setConnection('signed-out', 'Signed out');
+  showTokenForm(null);
+  updateControls();
+}
+
+function onClosedQuietly() {
+  state.welcomed = false;
+  stopHeartbeat();
+  for (const [id, entry] of state.pending) {
+    clearTimeout(entry.timer);
+    state.pending.delete(id);
+    entry.reject(new RequestError('disconnected', 'Signed out.'));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering.
+
+function renderAll() {
+  for (const view of views.values()) view.root.remove();
+  views.clear();
+  const fragment = document.createDocumentFragment();
+  for (const message of state.messages) fragment.append(renderMessage(message));
+  ui.messages.append(fragment);
+  renderTitle();
+  updateEmpty();
+  updateControls();
+}
+
+function renderMessage(message) {
+  const root = document.createElement('article');
+  root.className = 'message';
+  root.dataset.testid = 'message';
+  root.dataset.role = message.role;
+  root.dataset.messageId = message.id;
+  root.dataset.turnId = message.turnId;
+
+  const meta = document.createElement('div');
+  meta.className = 'message-meta';
+  const text = document.createElement('div');
+  text.className = 'message-text';
+  text.dataset.testid = 'message-text';
+  text.append(document.createTextNode(message.text));
+  const status = document.createElement('div');
+  status.className = 'message-status';
+  status.dataset.testid = 'message-status';
+
+  const bubble = document.createElement('div');
+  bubble.className = 'bubble';
+  bubble.append(text, status);
+  root.append(meta, bubble);
+  const view = { root, meta, text, status };
+  views.set(message.id, view);
+  fillMessageView(message, view);
+  return root;
+}
+
+function updateMessageView(message) {
+  const view = views.get(message.id);
+  if (view) fillMessageView(message, view);
+}
+
+function fillMessageView(message, view) {
+  view.root.dataset.status = message.status;
+  if (message.role === 'user') {
+    view.meta.textContent = 'You';
+  } else {
+    view.meta.textContent = assistantLabel(message);
+    if (message.model) {
+      const model = document.createElement('span');
+      model.className = 'model';
+      model.textContent = ` · ${message.model}`;
+      view.meta.append(model);
+    }
+  }
+  const marker = statusText(message);
+  view.status.textContent = marker;
+  view.status.hidden = marker === '';
+}
+
+function assistantLabel(message) {
+  const profile = state.profiles.find((p) => p.id === message.profile);
+  return profile?.label || message.profile || 'Hearth';
+}
+
+function statusText(message) {
+  const detail = message.error?.message ? `: ${message.error.message}` : '';
+  switch (message.status) {
+    case 'cancelled':
+      return 'Stopped';
+    case 'interrupted':
+      return `Interrupted${detail}`;
+    case 'failed':
+      return `Failed${detail}`;
+    case 'complete':
+      return message.note ?? '';
+    default:
+      return '';
+  }
+}
+
+/** Appends streamed text to a message's text node (cheap, unlike rewriting textContent). */
+function appendText(element, text) {
+  const node = element.lastChild;
+  if (node && node.nodeType === Node.TEXT_NODE) /** @type {Text} */ (node).appendData(text);
+  else element.append(document.createTextNode(text));
+}
+
+function renderTitle() {
+  ui.title.textContent = state.conversationTitle;
+  ui.title.hidden = state.conversationTitle === '';
+  document.title = state.conversationTitle ? `${state.conversationTitle} · Hearth` : 'Hearth';
+}
+
+function updateEmpty() {
+  ui.empty.hidden =
+    state.messages.length > 0 || !state.configured || !state.token || !ui.tokenForm.hidden;
+}
+
+function renderProfiles() {
+  const stored = storage.get('localStorage', keys.profile);
+  ui.profile.replaceChildren();
+  for (const profile of state.profiles) {
+    const option = document.createElement('option');
+    option.value = profile.id;
+    option.textContent = profile.label || profile.id;
+    if (profile.model) option.title = profile.model;
+    ui.profile.append(option);
+  }
+  const known = (id) => id !== null && state.profiles.some((p) => p.id === id);
+  const choice = [state.conversationProfile, stored, state.defaultProfile].find(known);
+  if (choice) ui.profile.value = choice;
+  for (const message of state.messages) updateMessageView(message);
+}
+
+function selectProfile(profileId) {
+  if (state.profiles.some((p) => p.id === profileId)) ui.profile.value = profileId;
+}
+
+function renderSetup(message) {
+  ui.setup.hidden = message === null;
+  ui.setupText.replaceChildren();
+  if (message !== null) {
+    // `backticks` in the hint become code spans; everything stays text.
+    message.split('`').forEach((piece, index) => {
+      if (index % 2 === 1) {
+        const code = document.createElement('code');
+        code.textContent = piece;
+        ui.setupText.append(code);
+      } else {
+        ui.setupText.append(document.createTextNode(piece));
+      }
+    });
+  }
+  updateEmpty();
+}
+
+function showTokenForm(reason) {
+  ui.tokenForm.hidden = false;
+  ui.tokenReason.textContent =
+    reason ?? 'Enter the access token you were given. It stays on this device.';
+  ui.tokenReason.classList.toggle('error-text', reason !== null);
+  updateEmpty();
+  updateControls();
+  ui.tokenInput.focus();
+}
+
+function setConnection(kind, label) {
+  ui.connection.dataset.state = kind;
+  ui.connectionLabel.textContent = label;
+  if (kind === 'connected' || kind === 'connecting') ui.tokenForm.hidden = true;
+  updateEmpty();
+}
+
+function showNotice(message) {
+  ui.noticeText.textContent = message;
+  ui.notice.hidden = false;
+}
+
+function hideNotice() {
+  ui.notice.hidden = true;
+  ui.noticeText.textContent = '';
+}
+
+function updateControls() {
+  const running = state.runningTurnId !== null;
+  ui.composer.disabled = !state.token || !state.configured;
+  ui.composerForm.hidden = !state.token || !state.configured;
+  ui.hint.hidden = ui.composerForm.hidden;
+  ui.composer.placeholder = !state.configured
+    ? 'Chat is off until an AI provider is set up'
+    : 'Message Hearth…';
+  ui.send.disabled = !canSend();
+  ui.send.hidden = running;
+  ui.stop.hidden = !running;
+  ui.stop.disabled = state.stopping || !state.welcomed;
+  ui.stop.textContent = state.stopping ? 'Stopping…' : 'Stop';
+  ui.newConversation.disabled =
+    state.sending || (state.messages.length === 0 && !state.conversationId);
+  ui.profile.disabled = !state.welcomed || state.profiles.length === 0;
+  ui.forgetToken.hidden = !state.token;
+  ui.newConversation.hidden = !state.token;
+  ui.profile.hidden = !state.token || state.profiles.length === 0;
+}
+
+function autosize() {
+  ui.composer.style.height = 'auto';
+  ui.composer.style.height = `${Math.min(ui.composer.scrollHeight, 240)}px`;
+}
+
+function isNearEnd() {
+  const { main } = ui;
+  return main.scrollHeight - main.scrollTop - main.clientHeight < 80;
+}
+
+function scrollToEnd(stick) {
+  if (stick) ui.main.scrollTop = ui.main.scrollHeight;
+}
+
+boot();

@@ -88,12 +88,18 @@ export class Session implements Subscriber {
     if (this.#closed) return;
     if (!this.#limiter.take()) {
       this.logger.warn('closing a client over its message rate');
+      this.send({
+        type: 'error',
+        code: ErrorCode.rateLimited,
+        message: 'Too many frames; slow down and reconnect',
+      });
       this.close(CloseCode.rateLimited, 'rate limit exceeded');
       return;
     }
     const parsed = parseFrame(data, isBinary);
     if (this.principal === undefined) {
-      this.#onHello(parsed.ok ? parsed.frame : undefined, parsed.ok ? undefined : parsed.error);
+      if (parsed.ok) this.#onHello(parsed.frame);
+      else this.#refuseBeforeHello(parsed.id, parsed.error);
       return;
     }
     if (!parsed.ok) {
@@ -114,11 +120,18 @@ export class Session implements Subscriber {
     }
   }
 
-  #onHello(frame: ClientFrame | undefined, error: HearthError | undefined): void {
-    if (frame?.type !== 'hello') {
-      const message = error ? `hello expected: ${error.message}` : 'the first frame must be hello';
-      this.send({ type: 'error', code: ErrorCode.unauthorized, message });
-      this.close(CloseCode.helloRequired, 'hello required');
+  #refuseBeforeHello(id: RequestId, error: HearthError): void {
+    this.send({ type: 'error', ...(id === undefined ? {} : { id }), ...error.toWire() });
+    this.close(CloseCode.helloRequired, 'hello required');
+  }
+
+  #onHello(frame: ClientFrame): void {
+    if (frame.type !== 'hello') {
+      const error = new HearthError(
+        ErrorCode.unauthorized,
+        'The first frame must be hello with a token',
+      );
+      this.#refuseBeforeHello(frame.id, error);
       return;
     }
     if (frame.protocol !== protocolVersion) {

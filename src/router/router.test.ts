@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import type { ChatProvider, ChatRequest, ProviderEvent } from '../adapters/provider.ts';
+import { configSchema } from '../common/config/schema.ts';
+import { createLogger } from '../common/logger.ts';
+import type { TurnEvent } from '../common/protocol.ts';
+import { SqliteConversationStore } from '../mcp/service/store/conversation-store.ts';
+import { openDatabase } from '../mcp/service/store/database.ts';
+import { ProfileResolver } from './profiles.ts';
+import { Router } from './router.ts';
+
+/** A provider in memory: yields the scripted events, honouring the abort signal. */
+class ScriptedProvider implements ChatProvider {
+  readonly id = 'scripted';
+  readonly requests: ChatRequest[] = [];
+  readonly events: ProviderEvent[];
+  constructor(events: ProviderEvent[]) {
+    this.events = events;
+  }
+  async *stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<ProviderEvent> {
+    this.requests.push(request);
+    for (const event of this.events) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      signal.throwIfAborted();
+      yield event;
+    }
+  }
+}
+
+function setup(
+  provider: ChatProvider,
+  store = new SqliteConversationStore(openDatabase({ memory: true })),
+) {
+  const config = configSchema.parse({
+    providers: { p: { kind: 'openai-compatible', baseURL: 'http://127.0.0.1:1/v1' } },
+    profiles: {
+      main: { provider: 'p', model: 'm', system: 'Be brief.', temperature: 0.3, maxTokens: 99 },
+    },
+  });
+  const events: Array<TurnEvent & { conversationId: string }> = [];
+  const router = new Router({
+    store,
+    sink: { emit: (conversationId, event) => events.push({ ...event, conversationId }) },
+    profiles: new ProfileResolver({
+      config: () => config,
+      providers: () => new Map([['p', provider]]),
+    }),
+    logger: createLogger({ level: 'silent' }),
+    checkpointMs: 5,
+  });
+  return { router, events, store };
+}
+
+const content = [{ type: 'text' as const, text: 'hello' }];
+
+describe('Router', () => {
+  it('builds the request from the profile and ends with turn.done', async () => {
+    const provider = new ScriptedProvider([
+      { type: 'text', text: 'Hi' },
+      { type: 'usage', usage: { inputTokens: 3, outputTokens: 1 } },
+      { type: 'finish', reason: 'length' },
+    ]);
+    const { router, events, store } = setup(provider);
+    const turn = router.accept({ content });
+    turn.start();
+    await router.shutdown();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(provider.requests[0]).toEqual({
+      model: 'm',
+      temperature: 0.3,
+      maxTokens: 99,
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'hello' },
+      ],
+    });
+    expect(events.map((e) => e.type)).toEqual(['turn.started', 'turn.error']);
+    expect(store.listMessages(turn.conversationId)[1]?.status).toBe('interrupted');
+  });
+
+  it('checkpoints partial text while streaming', async () => {
+    const provider = new ScriptedProvider(
+      Array.from({ length: 40 }, () => ({ type: 'text' as const, text: 'x' })),
+    );
+    const { router, store } = setup(provider);
+    const turn = router.accept({ content });
+    turn.start();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const partial = store.listMessages(turn.conversationId)[1];
+    expect(partial?.status).toBe('streaming');
+    expect(partial?.content[0]?.text.length).toBeGreaterThan(0);
+    expect(
+      router.snapshot(turn.conversationId)?.messages[1]?.content[0]?.text.length,
+    ).toBeGreaterThanOrEqual(partial?.content[0]?.text.length ?? 0);
+    expect(router.cancel(turn.turnId)).toBe(true);
+    expect(router.cancel('t_missing')).toBe(false);
+  });
+
+  it('still ends the turn for clients when storage fails while ending it', async () => {
+    const real = new SqliteConversationStore(openDatabase({ memory: true }));
+    const failing = new Proxy(real, {
+      get(target, property) {
+        if (property === 'updateMessage') {
+          return () => {
+            throw new Error('disk full');
+          };
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function'
+          ? (value as (...a: unknown[]) => unknown).bind(target)
+          : value;
+      },
+    });
+    const { router, events } = setup(new ScriptedProvider([{ type: 'text', text: 'a' }]), failing);
+    router.accept({ content }).start();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(events.at(-1)).toMatchObject({ type: 'turn.error', code: 'internal' });
+    expect(router.runningTurns).toBe(0);
+  });
+
+  it('refuses new turns once shutting down', async () => {
+    const { router } = setup(new ScriptedProvider([]));
+    await router.shutdown();
+    expect(() => router.accept({ content })).toThrow(/shutting down/);
+  });
+});

@@ -1,0 +1,405 @@
+/**
+ * The web page in a real headless Chromium against a real Hearth and the OpenAI double:
+ * sending, streaming, resume after reload and reconnect, Stop, setup and token handling.
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOpenAIDouble } from '../doubles/openai-double.ts';
+import { launchBrowser, watchPageProblems } from '../support/browser.ts';
+import { adminToken, startTestHearth } from '../support/hearth-fixture.ts';
+
+type Frame = Record<string, any>;
+
+interface OpenedPage {
+  page: Page;
+  /** Frames the page sent and received, over every socket it opened, in order. */
+  sent: Frame[];
+  received: Frame[];
+  problems: string[];
+}
+
+let browser: Browser | undefined;
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+}, 40_000);
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function newContext(): Promise<BrowserContext> {
+  if (!browser) throw new Error('Chromium did not start');
+  return browser.newContext({ viewport: { width: 900, height: 800 } });
+}
+
+async function openPage(context: BrowserContext, url: string): Promise<OpenedPage> {
+  const page = await context.newPage();
+  const sent: Frame[] = [];
+  const received: Frame[] = [];
+  page.on('websocket', (socket) => {
+    socket.on('framesent', ({ payload }) => sent.push(JSON.parse(String(payload))));
+    socket.on('framereceived', ({ payload }) => received.push(JSON.parse(String(payload))));
+  });
+  const problems = watchPageProblems(page);
+  await page.goto(url);
+  return { page, sent, received, problems };
+}
+
+const assistantSelector = '[data-testid="message"][data-role="assistant"]';
+const userSelector = '[data-testid="message"][data-role="user"]';
+
+async function waitConnected(page: Page): Promise<void> {
+  await page.waitForSelector('[data-testid="connection-state"][data-state="connected"]');
+}
+
+async function texts(page: Page, selector: string): Promise<string[]> {
+  return page.locator(`${selector} [data-testid="message-text"]`).allTextContents();
+}
+
+async function lastAssistantText(page: Page): Promise<string> {
+  return (await texts(page, assistantSelector)).at(-1) ?? '';
+}
+
+/** Polls `probe` until `ok` holds, failing with the last value seen. */
+async function until<T>(
+  what: string,
+  probe: () => Promise<T>,
+  ok: (value: T) => boolean,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) {
+      throw new Error(`Timed out waiting for ${what}; last value: ${JSON.stringify(value)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function storedConversation(page: Page): Promise<string | null> {
+  return page.evaluate<string | null>('localStorage.getItem("hearth.conversation")');
+}
+
+async function send(page: Page, text: string): Promise<void> {
+  await page.fill('[data-testid="composer"]', text);
+  await page.click('[data-testid="send"]');
+}
+
+/** A slow scripted reply: `count` words, `delayMs` apart. */
+function slowReply(count: number, delayMs = 60) {
+  const chunks = Array.from({ length: count }, (_, i) => `word${i} `);
+  return { reply: { type: 'text' as const, chunks, delayMs }, full: chunks.join('') };
+}
+
+describe('web page', () => {
+  it('sends a message and streams the echo reply into the page', async () => {
+    await using double = await startOpenAIDouble();
+    await using hearth = await startTestHearth({ providerBaseURL: double.baseURL });
+    await using context = await newContext();
+    const { page, sent, problems } = await openPage(context, `${hearth.url}/#token=${adminToken}`);
+    await waitConnected(page);
+
+    // The token moved from the fragment into storage, and the fragment is gone.
+    expect(new URL(page.url()).hash).toBe('');
+    expect(await page.evaluate('localStorage.getItem("hearth.token")')).toBe(adminToken);
+    expect(sent[0]).toMatchObject({
+      type: 'hello',
+      protocol: 1,
+      token: adminToken,
+      client: { name: 'hearth-web', kind: 'web' },
+    });
+    // The profile picker lists the profiles, the default one selected.
+    const select = page.locator('[data-testid="profile-select"]');
+    expect(await select.locator('option').evaluateAll((options) => options.length)).toBe(2);
+    expect(await select.inputValue()).toBe('default');
+    expect(await page.locator('[data-testid="setup-message"]').isVisible()).toBe(false);
+
+    await send(page, 'hello there');
+    await page.waitForSelector(`${assistantSelector}[data-status="complete"]`);
+    expect(await texts(page, userSelector)).toEqual(['hello there']);
+    expect(await texts(page, assistantSelector)).toEqual(['Echo: hello there']);
+    expect(await page.inputValue('[data-testid="composer"]')).toBe('');
+    expect(sent.find((f) => f.type === 'chat.send')).toMatchObject({
+      profile: 'default',
+      content: [{ type: 'text', text: 'hello there' }],
+    });
+
+    // The conversation is remembered, in storage and in the URL.
+    const conversationId = await storedConversation(page);
+    expect(conversationId).toMatch(/.+/);
+    expect(new URL(page.url()).searchParams.get('c')).toBe(conversationId);
+
+    // Shift+Enter makes a new line, Enter sends, into the same conversation.
+    const composer = page.locator('[data-testid="composer"]');
+    await composer.click();
+    await composer.pressSequentially('line one');
+    await composer.press('Shift+Enter');
+    await composer.pressSequentially('line two');
+    await composer.press('Enter');
+    await until(
+      'the second reply',
+      () => page.locator(`${assistantSelector}[data-status="complete"]`).count(),
+      (n) => n === 2,
+    );
+    expect(await texts(page, userSelector)).toEqual(['hello there', 'line one\nline two']);
+    expect(await texts(page, assistantSelector)).toEqual([
+      'Echo: hello there',
+      'Echo: line one\nline two',
+    ]);
+    const sends = sent.filter((f) => f.type === 'chat.send');
+    expect(sends).toHaveLength(2);
+    expect(sends[1]?.conversationId).toBe(conversationId);
+    expect(problems).toEqual([]);
+  });
+
+  it('keeps streaming a reply across a reload, with nothing lost or doubled', async () => {
+    await using double = await startOpenAIDouble();
+    await using hearth = await startTestHearth({ providerBaseURL: double.baseURL });
+    await using context = await newContext();
+    const { reply, full } = slowReply(40);
+    double.enqueue(reply);
+    const { page, sent, received, problems } = await openPage(
+      context,
+      `${hearth.url}/#token=${adminToken}`,
+    );
+    await waitConnected(page);
+    await send(page, 'tell me a story');
+    await until(
+      'some streamed text',
+      () => lastAssistantText(page),
+      (t) => t.includes('word3 '),
+    );
+    const conversationId = await storedConversation(page);
+    expect(conversationId).toMatch(/.+/);
+    const receivedBefore = received.length;
+
+    await page.reload();
+    await waitConnected(page);
+    await page.waitForSelector(`${assistantSelector}[data-status="complete"]`, { timeout: 15_000 });
+
+    expect(await texts(page, userSelector)).toEqual(['tell me a story']);
+    expect(await texts(page, assistantSelector)).toEqual([full]);
+    // Same conversation, one chat.send, one provider request.
+    expect(await storedConversation(page)).toBe(conversationId);
+    expect(sent.filter((f) => f.type === 'chat.send')).toHaveLength(1);
+    expect(double.requests).toHaveLength(1);
+    // After the reload the page resumed from the last seq it had seen...
+    const subscribe = sent.find((f) => f.type === 'subscribe');
+    expect(subscribe).toMatchObject({ conversationId, afterSeq: expect.any(Number) });
+    expect(subscribe?.afterSeq).toBeGreaterThan(1);
+    // ...and the reply really was still streaming then: deltas came on the new socket.
+    const afterReload = received.slice(receivedBefore);
+    expect(afterReload.some((f) => f.type === 'text.delta')).toBe(true);
+    expect(afterReload.some((f) => f.type === 'turn.done')).toBe(true);
+    expect(afterReload.some((f) => f.type === 'snapshot')).toBe(false);
+
+    // A reload after the end shows the same conversation, still exactly once.
+    await page.reload();
+    await waitConnected(page);
+    await until(
+      'the restored view',
+      () => texts(page, assistantSelector),
+      (t) => t.length > 0,
+    );
+    expect(await texts(page, assistantSelector)).toEqual([full]);
+    expect(await texts(page, userSelector)).toEqual(['tell me a story']);
+    expect(problems).toEqual([]);
+  });
+
+  it('lets a second tab join a streaming reply from the snapshot', async () => {
+    await using double = await startOpenAIDouble();
+    await using hearth = await startTestHearth({ providerBaseURL: double.baseURL });
+    await using context = await newContext();
+    const { reply, full } = slowReply(40);
+    double.enqueue(reply);
+    const first = await openPage(context, `${hearth.url}/#token=${adminToken}`);
+    await waitConnected(first.page);
+    await send(first.page, 'a long one please');
+    await until(
+      'some text',
+      () => lastAssistantText(first.page),
+      (t) => t.includes('word3 '),
+    );
+
+    // Same browser: the token and the conversation come from localStorage, no saved view.
+    const second = await openPage(context, `${hearth.url}/`);
+    await waitConnected(second.page);
+    await second.page.waitForSelector(`${assistantSelector}[data-status="complete"]`, {
+      timeout: 15_000,
+    });
+    expect(await texts(second.page, assistantSelector)).toEqual([full]);
+    expect(await texts(second.page, userSelector)).toEqual(['a long one please']);
+    const subscribe = second.sent.find((f) => f.type === 'subscribe');
+    expect(subscribe).toBeDefined();
+    expect(subscribe?.afterSeq).toBeUndefined();
+    const snapshot = second.received.find((f) => f.type === 'snapshot');
+    expect(snapshot?.messages.at(-1)).toMatchObject({ role: 'assistant', status: 'streaming' });
+
+    await first.page.waitForSelector(`${assistantSelector}[data-status="complete"]`);
+    expect(await texts(first.page, assistantSelector)).toEqual([full]);
+    expect(first.problems).toEqual([]);
+    expect(second.problems).toEqual([]);
+  });
+
+  it('reconnects after the server drops the socket and continues the stream', async () => {
+    await using double = await startOpenAIDouble();
+    await using hearth = await startTestHearth({ providerBaseURL: double.baseURL });
+    await using context = await newContext();
+    const { reply, full } = slowReply(40);
+    double.enqueue(reply);
+    const { page, sent } = await openPage(context, `${hearth.url}/#token=${adminToken}`);
+    await waitConnected(page);
+    await send(page, 'keep going');
+    await until(
+      'some text',
+      () => lastAssistantText(page),
+      (t) => t.includes('word3 '),
+    );
+
+    hearth.hearth.gateway.closeSessions('testing a drop');
+    await page.waitForSelector('[data-testid="connection-state"][data-state="offline"]');
+    await waitConnected(page);
+    await page.waitForSelector(`${assistantSelector}[data-status="complete"]`, { timeout: 15_000 });
+    expect(await texts(page, assistantSelector)).toEqual([full]);
+    expect(sent.filter((f) => f.type === 'hello')).toHaveLength(2);
+    expect(sent.find((f) => f.type === 'subscribe')?.afterSeq).toBeGreaterThan(1);
+  });
+
+  it('stops a streaming reply, keeping its partial text', async () => {
+    await using double = await startOpenAIDouble();
+    await using hearth = await startTestHearth({ providerBaseURL: double.baseURL });
+    await using context = await newContext();
+    const { reply, full } = slowReply(40);
+    double.enqueue(reply);
+    const { page, sent, problems } = await openPage(context, `${hearth.url}/#token=${adminToken}`);
+    await waitConnected(page);
+    await send(page, 'go on and on');
+    await until(
+      'some text',
+      () => lastAssistantText(page),
+      (t) => t.includes('word2 '),
+    );
+    const closedEarly = double.clientClosedEarly();
+
+    await page.locator('[data-testid="stop"]').click();
+    const cancelled = page.locator(`${assistantSelector}[data-status="cancelled"]`);
+    await cancelled.waitFor();
+    await withTimeout(closedEarly, 5000, 'the provider request to be closed');
+    expect(double.closedEarly).toBe(1);
+
+    const partial = await lastAssistantText(page);
+    expect(partial.length).toBeGreaterThan(0);
+    expect(full.startsWith(partial)).toBe(true);
+    expect(partial).not.toBe(full);
+    expect(await cancelled.locator('[data-testid="message-status"]').textContent()).toBe('Stopped');
+    expect(sent.find((f) => f.type === 'chat.cancel')?.turnId).toMatch(/.+/);
+    expect(await page.locator('[data-testid="stop"]').isVisible()).toBe(false);
+    expect(await page.locator('[data-testid="send"]').isVisible()).toBe(true);
+    expect(problems).toEqual([]);
+  });
+
+  it('shows a failed reply with its error message', async () => {
+    await using double = await startOpenAIDouble();
+    await using hearth = await startTestHearth({ providerBaseURL: double.baseURL });
+    await using context = await newContext();
+    double.enqueue({
+      type: 'mid-stream-error',
+      chunks: ['Half ', 'a '],
+      error: { message: 'The model fell over', type: 'server_error', param: null, code: null },
+    });
+    const { page } = await openPage(context, `${hearth.url}/#token=${adminToken}`);
+    await waitConnected(page);
+    await send(page, 'try this');
+    const failed = page.locator(`${assistantSelector}[data-status="failed"]`);
+    await failed.waitFor();
+    const status = await failed.locator('[data-testid="message-status"]').textContent();
+    const error = hearth.hearth.hub
+      .eventsAfter((await storedConversation(page)) ?? '', 0)
+      ?.map((e) => e.event)
+      .find((e) => e.type === 'turn.error');
+    expect(error?.type).toBe('turn.error');
+    expect(status).toBe(`Failed: ${error?.type === 'turn.error' ? error.message : ''}`);
+    expect(await page.locator('[data-testid="send"]').isVisible()).toBe(true);
+  });
+
+  it('shows the setup message when no provider is configured', async () => {
+    await using hearth = await startTestHearth();
+    await using context = await newContext();
+    const { page, problems } = await openPage(context, `${hearth.url}/#token=${adminToken}`);
+    await waitConnected(page);
+    const setup = page.locator('[data-testid="setup-message"]');
+    await setup.waitFor();
+    expect(await setup.textContent()).toContain('No AI provider is configured yet');
+    expect(await page.locator('[data-testid="composer"]').isVisible()).toBe(false);
+    expect(await page.locator('[data-testid="profile-select"]').isVisible()).toBe(false);
+    expect(problems).toEqual([]);
+  });
+
+  it('asks for a token, rejects a wrong one, and forgets it on sign-out', async () => {
+    await using double = await startOpenAIDouble();
+    await using hearth = await startTestHearth({ providerBaseURL: double.baseURL });
+    await using context = await newContext();
+    const { page, sent } = await openPage(context, `${hearth.url}/`);
+    const form = page.locator('[data-testid="token-form"]');
+    await form.waitFor();
+    expect(sent).toEqual([]);
+
+    await page.fill('[data-testid="token-input"]', 'not-the-token');
+    await page.click('[data-testid="token-submit"]');
+    await page.waitForSelector('[data-testid="connection-state"][data-state="unauthorized"]');
+    await form.waitFor();
+    expect(await form.textContent()).toContain('The token is not valid');
+    expect(await page.evaluate('localStorage.getItem("hearth.token")')).toBeNull();
+
+    await page.fill('[data-testid="token-input"]', adminToken);
+    await page.click('[data-testid="token-submit"]');
+    await waitConnected(page);
+    expect(await form.isVisible()).toBe(false);
+    await page.reload();
+    await waitConnected(page);
+
+    await page.click('[data-testid="forget-token"]');
+    await form.waitFor();
+    expect(await page.evaluate('localStorage.getItem("hearth.token")')).toBeNull();
+    expect(await page.locator('[data-testid="connection-state"]').getAttribute('data-state')).toBe(
+      'signed-out',
+    );
+  });
+
+  it('starts a new conversation on request', async () => {
+    await using double = await startOpenAIDouble();
+    await using hearth = await startTestHearth({ providerBaseURL: double.baseURL });
+    await using context = await newContext();
+    const { page, sent } = await openPage(context, `${hearth.url}/#token=${adminToken}`);
+    await waitConnected(page);
+    await send(page, 'first');
+    await page.waitForSelector(`${assistantSelector}[data-status="complete"]`);
+    const firstId = await storedConversation(page);
+
+    await page.click('[data-testid="new-conversation"]');
+    expect(await page.locator('[data-testid="message"]').count()).toBe(0);
+    expect(await storedConversation(page)).toBeNull();
+    await send(page, 'second');
+    await page.waitForSelector(`${assistantSelector}[data-status="complete"]`);
+    expect(await texts(page, assistantSelector)).toEqual(['Echo: second']);
+    const secondId = await storedConversation(page);
+    expect(secondId).toMatch(/.+/);
+    expect(secondId).not.toBe(firstId);
+    expect(sent.filter((f) => f.type === 'chat.send').at(-1)?.conversationId).toBeUndefined();
+  });
+});
