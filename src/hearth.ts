@@ -11,6 +11,9 @@ import { openDatabase } from './mcp/service/store/database.ts';
 import { SqliteConversationStore } from './mcp/service/store/conversation-store.ts';
 import { ProfileResolver, setupHint } from './router/profiles.ts';
 import { Router } from './router/router.ts';
+import { builtinTools } from './router/tools/builtin/index.ts';
+import { ToolCatalogue } from './router/tools/catalogue.ts';
+import type { ToolSource } from './router/tools/tool.ts';
 
 export interface HearthOptions {
   config: HearthConfig;
@@ -18,6 +21,8 @@ export interface HearthOptions {
   logger: Logger;
   /** Told the admin token made on a first start, to show it once; never logged. */
   onAdminToken?: (token: string, url: string) => void;
+  /** Tool sources beyond Hearth's built-in ones. */
+  toolSources?: ToolSource[];
 }
 
 export interface RunningHearth {
@@ -59,8 +64,10 @@ export async function startHearth(options: HearthOptions): Promise<RunningHearth
       saveLastSeq: (id, seq) => store.setLastSeq(id, seq),
     },
   });
+  const tools = new ToolCatalogue([builtinTools, ...(options.toolSources ?? [])]);
   const router: Router = new Router({
     store,
+    tools,
     sink: hub,
     profiles,
     logger,

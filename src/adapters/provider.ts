@@ -4,9 +4,27 @@
  */
 import type { Usage } from '../common/protocol.ts';
 
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
+/** A tool call as the model made it. `arguments` is the model's raw JSON text, unvalidated. */
+export interface ToolCallRequest {
+  /** The provider's call id (made up by the adapter when the provider gives none). */
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+export type ChatMessage =
+  | { role: 'system'; content: string }
+  | { role: 'user'; content: string }
+  /** An assistant turn; `toolCalls` when the model asked for tools in it. */
+  | { role: 'assistant'; content: string; toolCalls?: ToolCallRequest[] }
+  /** The result of one tool call, answering `toolCallId`. */
+  | { role: 'tool'; toolCallId: string; name: string; content: string; isError?: boolean };
+
+/** A tool offered to the model: its name, what it does, and a JSON Schema for its input. */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
 }
 
 export interface ChatRequest {
@@ -14,6 +32,8 @@ export interface ChatRequest {
   messages: ChatMessage[];
   temperature?: number;
   maxTokens?: number;
+  /** Tools the model may call; absent or empty means none. */
+  tools?: ToolSpec[];
 }
 
 /** Why the provider stopped, in Hearth's words. */
@@ -21,6 +41,11 @@ export type ProviderFinishReason = 'stop' | 'length' | 'tool_calls' | 'content_f
 
 export type ProviderEvent =
   | { type: 'text'; text: string }
+  /**
+   * One complete tool call, yielded once its arguments have fully arrived. Parallel calls
+   * are yielded one after another, in the order the model made them.
+   */
+  | { type: 'tool_call'; call: ToolCallRequest }
   /** Totals for the whole call so far; a later usage event replaces an earlier one. */
   | { type: 'usage'; usage: Usage }
   | { type: 'finish'; reason: ProviderFinishReason };

@@ -13,8 +13,32 @@ export const textPart = z.strictObject({
   type: z.literal('text'),
   text: z.string().min(1).max(200_000),
 });
-export const contentPart = z.discriminatedUnion('type', [textPart]);
-export type ContentPart = z.infer<typeof contentPart>;
+/** What a client may send as a message's content. */
+export const inputPart = z.discriminatedUnion('type', [textPart]);
+export type InputPart = z.infer<typeof inputPart>;
+
+/** A tool call the model made, as kept in history; `arguments` is the model's JSON text. */
+export interface ToolCallPart {
+  type: 'tool_call';
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+/** What a tool answered to one call. */
+export interface ToolResultPart {
+  type: 'tool_result';
+  callId: string;
+  name: string;
+  content: string;
+  isError: boolean;
+}
+
+/**
+ * A stored message's content, in the order it happened: a reply that used tools holds its text,
+ * then its calls, then their results, then more text.
+ */
+export type ContentPart = InputPart | ToolCallPart | ToolResultPart;
 
 export const clientFrameSchemas = {
   hello: z.strictObject({
@@ -40,7 +64,7 @@ export const clientFrameSchemas = {
     id: requestId,
     conversationId: entityId.optional(),
     profile: z.string().min(1).max(64).optional(),
-    content: z.array(contentPart).min(1).max(64),
+    content: z.array(inputPart).min(1).max(64),
   }),
   'chat.cancel': z.strictObject({
     type: z.literal('chat.cancel'),
@@ -92,9 +116,19 @@ export type TurnEvent =
       model: string;
       userMessageId: string;
       assistantMessageId: string;
-      content: ContentPart[];
+      content: InputPart[];
     }
   | { type: 'text.delta'; turnId: string; text: string }
+  /** The model called a tool; `arguments` is parsed when it is valid JSON, else the raw text. */
+  | { type: 'tool.call'; turnId: string; callId: string; name: string; arguments: unknown }
+  | {
+      type: 'tool.result';
+      turnId: string;
+      callId: string;
+      name: string;
+      content: string;
+      isError: boolean;
+    }
   | { type: 'turn.done'; turnId: string; usage: Usage | null; finishReason: FinishReason }
   | { type: 'turn.error'; turnId: string; code: string; message: string };
 

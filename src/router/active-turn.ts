@@ -1,23 +1,47 @@
-import type { ChatProvider, ChatRequest } from '../adapters/provider.ts';
+import type { ChatRequest } from '../adapters/provider.ts';
+import type { ContentPart } from '../common/protocol.ts';
+import type { ProviderChoice } from './profiles.ts';
+import type { Tool } from './tools/tool.ts';
 
 /** Why a turn was aborted from outside: a user's Stop, or Hearth shutting down. */
 export type StopReason = 'cancelled' | 'shutdown';
 
-/** A turn that has been accepted and not yet finished; its text grows as deltas arrive. */
+/** A turn that has been accepted and not yet finished; its reply grows as events arrive. */
 export interface ActiveTurn {
   turnId: string;
   conversationId: string;
   profileId: string;
   model: string;
   assistantMessageId: string;
-  provider: ChatProvider;
+  /** Providers to try in order until one starts answering; later rounds keep the one that did. */
+  choices: ProviderChoice[];
+  /** The request of the next round; tool rounds append to its messages. */
   request: ChatRequest;
+  tools: ReadonlyMap<string, Tool>;
+  maxToolRounds: number;
   controller: AbortController;
+  /** Finished parts of the reply: text of earlier rounds, tool calls and results. */
+  parts: ContentPart[];
+  /** Text of the current round, not yet a part. */
   text: string;
+  /** Grows on every change, so checkpoints can tell whether anything is new. */
+  revision: number;
   /** Settles when the turn has persisted its reply and emitted its last event. */
   done: Promise<void>;
 }
 
 export function stopReasonOf(signal: AbortSignal): StopReason {
   return signal.reason === 'shutdown' ? 'shutdown' : 'cancelled';
+}
+
+/** The reply so far, as it would be stored now. */
+export function replyContent(turn: ActiveTurn): ContentPart[] {
+  return turn.text === '' ? [...turn.parts] : [...turn.parts, { type: 'text', text: turn.text }];
+}
+
+/** Moves the current round's text into the finished parts. */
+export function closeText(turn: ActiveTurn): void {
+  if (turn.text === '') return;
+  turn.parts.push({ type: 'text', text: turn.text });
+  turn.text = '';
 }

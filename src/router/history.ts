@@ -2,12 +2,51 @@ import type { ChatMessage } from '../adapters/provider.ts';
 import type { ContentPart, MessageView } from '../common/protocol.ts';
 
 export function textOf(content: readonly ContentPart[]): string {
-  return content.map((part) => part.text).join('\n');
+  return content.flatMap((part) => (part.type === 'text' ? [part.text] : [])).join('\n');
+}
+
+/**
+ * Turns one stored assistant reply back into provider messages: each round's text with the tool
+ * calls it made, then their results. A call whose result never came (the turn was stopped) is
+ * dropped, since providers refuse a call without a result.
+ */
+function assistantMessages(content: readonly ContentPart[]): ChatMessage[] {
+  const messages: ChatMessage[] = [];
+  let text = '';
+  let calls: Array<{ id: string; name: string; arguments: string }> = [];
+  const answered = new Set(content.flatMap((p) => (p.type === 'tool_result' ? [p.callId] : [])));
+  for (const part of content) {
+    if (part.type === 'text') {
+      if (calls.length > 0) {
+        text = '';
+        calls = [];
+      }
+      text += part.text;
+    } else if (part.type === 'tool_call') {
+      if (answered.has(part.id))
+        calls.push({ id: part.id, name: part.name, arguments: part.arguments });
+    } else {
+      if (calls.length > 0) {
+        messages.push({ role: 'assistant', content: text, toolCalls: calls });
+        text = '';
+        calls = [];
+      }
+      messages.push({
+        role: 'tool',
+        toolCallId: part.callId,
+        name: part.name,
+        content: part.content,
+        isError: part.isError,
+      });
+    }
+  }
+  if (text !== '') messages.push({ role: 'assistant', content: text });
+  return messages;
 }
 
 /**
  * The messages a provider sees: the profile's system prompt, then the conversation. Replies
- * that were cut short keep the text the user saw; replies with no text are left out, so the
+ * that were cut short keep what the user saw; replies with nothing in them are left out, so the
  * model never sees an empty assistant turn.
  */
 export function buildChatMessages(
@@ -18,9 +57,8 @@ export function buildChatMessages(
   if (system) messages.push({ role: 'system', content: system });
   for (const message of history) {
     if (message.status === 'streaming') continue;
-    const text = textOf(message.content);
-    if (message.role === 'assistant' && text === '') continue;
-    messages.push({ role: message.role, content: text });
+    if (message.role === 'user') messages.push({ role: 'user', content: textOf(message.content) });
+    else messages.push(...assistantMessages(message.content));
   }
   return messages;
 }

@@ -6,10 +6,17 @@ export const setupHint =
   'No AI provider is configured yet. Add one under `providers` and a profile under `profiles` in config.yaml ' +
   '(see config.example.yaml), for example an Ollama, llama.cpp or LM Studio server as kind openai-compatible, then restart Hearth.';
 
+/** One provider and model to try for a turn. */
+export interface ProviderChoice {
+  provider: ChatProvider;
+  model: string;
+}
+
 export interface ResolvedProfile {
   id: string;
   profile: ProfileConfig;
-  provider: ChatProvider;
+  /** The profile's own provider first, then its fallbacks, in order. */
+  choices: ProviderChoice[];
 }
 
 export interface ProfileSummary {
@@ -51,14 +58,20 @@ export class ProfileResolver {
       (c): c is string => c !== undefined && Object.hasOwn(config.profiles, c),
     ) as string;
     const profile = config.profiles[id] as ProfileConfig;
-    const provider = this.#providers().get(profile.provider);
-    if (!provider) {
-      throw new HearthError(
-        ErrorCode.noProvider,
-        `Profile "${id}" names provider "${profile.provider}", which is not running`,
-      );
-    }
-    return { id, profile, provider };
+    const providers = this.#providers();
+    const choices = [{ provider: profile.provider, model: profile.model }, ...profile.fallback].map(
+      (entry) => {
+        const provider = providers.get(entry.provider);
+        if (!provider) {
+          throw new HearthError(
+            ErrorCode.noProvider,
+            `Profile "${id}" names provider "${entry.provider}", which is not running`,
+          );
+        }
+        return { provider, model: entry.model };
+      },
+    );
+    return { id, profile, choices };
   }
 
   list(): ProfileSummary[] {

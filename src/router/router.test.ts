@@ -7,6 +7,8 @@ import { SqliteConversationStore } from '../mcp/service/store/conversation-store
 import { openDatabase } from '../mcp/service/store/database.ts';
 import { ProfileResolver } from './profiles.ts';
 import { Router } from './router.ts';
+import { ToolCatalogue } from './tools/catalogue.ts';
+import { textOf } from './history.ts';
 
 /** A provider in memory: yields the scripted events, honouring the abort signal. */
 class ScriptedProvider implements ChatProvider {
@@ -39,6 +41,7 @@ function setup(
   const events: Array<TurnEvent & { conversationId: string }> = [];
   const router = new Router({
     store,
+    tools: new ToolCatalogue([]),
     sink: { emit: (conversationId, event) => events.push({ ...event, conversationId }) },
     profiles: new ProfileResolver({
       config: () => config,
@@ -87,10 +90,10 @@ describe('Router', () => {
     await new Promise((resolve) => setTimeout(resolve, 30));
     const partial = store.listMessages(turn.conversationId)[1];
     expect(partial?.status).toBe('streaming');
-    expect(partial?.content[0]?.text.length).toBeGreaterThan(0);
+    expect(textOf(partial?.content ?? []).length).toBeGreaterThan(0);
     expect(
-      router.snapshot(turn.conversationId)?.messages[1]?.content[0]?.text.length,
-    ).toBeGreaterThanOrEqual(partial?.content[0]?.text.length ?? 0);
+      textOf(router.snapshot(turn.conversationId)?.messages[1]?.content ?? []).length,
+    ).toBeGreaterThanOrEqual(textOf(partial?.content ?? []).length ?? 0);
     expect(router.cancel(turn.turnId)).toBe(true);
     expect(router.cancel('t_missing')).toBe(false);
   });

@@ -1,16 +1,18 @@
 import { ErrorCode, HearthError, toHearthError } from '../common/errors.ts';
 import { newId } from '../common/ids.ts';
 import type { Logger } from '../common/logger.ts';
-import type { ContentPart, ConversationView, MessageView } from '../common/protocol.ts';
+import type { ConversationView, InputPart, MessageView } from '../common/protocol.ts';
 import type { ConversationStore } from '../mcp/service/store/conversation-store.ts';
-import type { ActiveTurn, StopReason } from './active-turn.ts';
+import { replyContent, type ActiveTurn, type StopReason } from './active-turn.ts';
 import type { EventSink } from './event-sink.ts';
 import { buildChatMessages, titleFrom } from './history.ts';
 import type { ProfileResolver } from './profiles.ts';
 import { streamTurn } from './stream-turn.ts';
+import type { ToolCatalogue } from './tools/catalogue.ts';
 
 export interface RouterOptions {
   store: ConversationStore;
+  tools: ToolCatalogue;
   sink: EventSink;
   profiles: ProfileResolver;
   logger: Logger;
@@ -20,7 +22,7 @@ export interface RouterOptions {
 export interface TurnInput {
   conversationId?: string | undefined;
   profile?: string | undefined;
-  content: ContentPart[];
+  content: InputPart[];
 }
 
 /** A turn whose user message is persisted; nothing streams until `start()`. */
@@ -112,10 +114,14 @@ export class Router {
       profileId: resolved.id,
       model: resolved.profile.model,
       assistantMessageId: assistant.id,
-      provider: resolved.provider,
+      choices: resolved.choices,
       request,
+      tools: this.#options.tools.forProfile(resolved.profile.tools),
+      maxToolRounds: resolved.profile.maxToolRounds,
       controller: new AbortController(),
+      parts: [],
       text: '',
+      revision: 0,
       done: Promise.resolve(),
     };
     this.#turns.set(turnId, turn);
@@ -131,7 +137,7 @@ export class Router {
     };
   }
 
-  async #run(turn: ActiveTurn, content: ContentPart[], userMessageId: string): Promise<void> {
+  async #run(turn: ActiveTurn, content: InputPart[], userMessageId: string): Promise<void> {
     const { sink, store, checkpointMs } = this.#options;
     const logger = this.#options.logger.child({
       conversationId: turn.conversationId,
@@ -179,14 +185,13 @@ export class Router {
     const conversation = store.getConversation(conversationId);
     if (!conversation) return undefined;
     const active = this.#byConversation.get(conversationId);
-    const messages = store.listMessages(conversationId).map((message) =>
-      active && message.id === active.assistantMessageId
-        ? {
-            ...message,
-            content: active.text === '' ? [] : [{ type: 'text' as const, text: active.text }],
-          }
-        : message,
-    );
+    const messages = store
+      .listMessages(conversationId)
+      .map((message) =>
+        active && message.id === active.assistantMessageId
+          ? { ...message, content: replyContent(active) }
+          : message,
+      );
     return { conversation, messages };
   }
 

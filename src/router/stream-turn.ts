@@ -1,10 +1,12 @@
-import type { ProviderFinishReason } from '../adapters/provider.ts';
+import type { ChatMessage, ProviderFinishReason, ToolSpec } from '../adapters/provider.ts';
 import { ErrorCode, toHearthError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
-import type { ContentPart, Usage } from '../common/protocol.ts';
+import type { MessageStatus, Usage } from '../common/protocol.ts';
 import type { ConversationStore } from '../mcp/service/store/conversation-store.ts';
-import { stopReasonOf, type ActiveTurn } from './active-turn.ts';
+import { closeText, replyContent, stopReasonOf, type ActiveTurn } from './active-turn.ts';
 import type { EventSink } from './event-sink.ts';
+import { streamRound } from './stream-round.ts';
+import { runToolCall } from './tools/run-tool-call.ts';
 
 export interface StreamTurnContext {
   turn: ActiveTurn;
@@ -14,87 +16,138 @@ export interface StreamTurnContext {
   checkpointMs: number;
 }
 
-function contentOf(text: string): ContentPart[] {
-  return text === '' ? [] : [{ type: 'text', text }];
+function addUsage(total: Usage | null, round: Usage | null): Usage | null {
+  if (!round) return total;
+  if (!total) return round;
+  return {
+    inputTokens: total.inputTokens + round.inputTokens,
+    outputTokens: total.outputTokens + round.outputTokens,
+  };
+}
+
+/** Runs the model's tool calls of one round, in parallel, and feeds the results back. */
+async function runToolRound(
+  context: StreamTurnContext,
+  calls: ChatMessage & { role: 'assistant' },
+): Promise<void> {
+  const { turn, sink } = context;
+  const { conversationId, turnId } = turn;
+  const signal = turn.controller.signal;
+  const toolCalls = calls.toolCalls ?? [];
+  const outcomes = await Promise.all(
+    toolCalls.map(async (call) => {
+      turn.parts.push({
+        type: 'tool_call',
+        id: call.id,
+        name: call.name,
+        arguments: call.arguments,
+      });
+      const started = { type: 'tool.call' as const, turnId, callId: call.id, name: call.name };
+      let shown: unknown = call.arguments;
+      try {
+        shown = JSON.parse(call.arguments);
+      } catch {
+        // Broken JSON is shown as the model wrote it.
+      }
+      sink.emit(conversationId, { ...started, arguments: shown });
+      const outcome = await runToolCall(call, turn.tools, signal);
+      sink.emit(conversationId, {
+        type: 'tool.result',
+        turnId,
+        callId: call.id,
+        name: call.name,
+        ...outcome.result,
+      });
+      return { call, outcome };
+    }),
+  );
+  signal.throwIfAborted();
+  for (const { call, outcome } of outcomes) {
+    turn.parts.push({ type: 'tool_result', callId: call.id, name: call.name, ...outcome.result });
+  }
+  turn.revision += 1;
+  turn.request.messages.push(
+    calls,
+    ...outcomes.map(({ call, outcome }) => ({
+      role: 'tool' as const,
+      toolCallId: call.id,
+      name: call.name,
+      content: outcome.result.content,
+      isError: outcome.result.isError,
+    })),
+  );
 }
 
 /**
- * Streams one turn from its provider to the event sink. The reply's partial text is
- * checkpointed while it streams, and whatever ends the turn (the end of the stream, Stop, an
- * error, shutdown), the reply is persisted with its status before the last event goes out.
+ * Streams one turn to the event sink: rounds of provider calls and tool calls until the model
+ * answers in text. The reply is checkpointed while it streams, and whatever ends the turn (the
+ * end of the stream, Stop, an error, shutdown), it is persisted with its status before the last
+ * event goes out.
  */
 export async function streamTurn(context: StreamTurnContext): Promise<void> {
   const { turn, store, sink, logger } = context;
   const { conversationId, turnId } = turn;
   const signal = turn.controller.signal;
+  const tools: ToolSpec[] = [...turn.tools.values()].map(({ name, description, inputSchema }) => ({
+    name,
+    description,
+    inputSchema,
+  }));
   let usage: Usage | null = null;
-  let finishReason: ProviderFinishReason = 'stop';
-  let checkpointed = '';
-  const checkpoint = setInterval(() => {
-    if (turn.text === checkpointed) return;
-    checkpointed = turn.text;
+  let finishReason: ProviderFinishReason;
+  let checkpointed = turn.revision;
+  const persist = (status: MessageStatus, error?: { code: string; message: string }) =>
     store.updateMessage(turn.assistantMessageId, {
-      content: contentOf(turn.text),
-      status: 'streaming',
+      content: replyContent(turn),
+      status,
+      usage,
+      ...(error && { error }),
     });
+  const checkpoint = setInterval(() => {
+    if (turn.revision === checkpointed) return;
+    checkpointed = turn.revision;
+    persist('streaming');
   }, context.checkpointMs);
   checkpoint.unref();
 
   try {
-    for await (const event of turn.provider.stream(turn.request, signal)) {
-      if (signal.aborted) break;
-      if (event.type === 'text') {
-        if (event.text === '') continue;
-        turn.text += event.text;
-        sink.emit(conversationId, { type: 'text.delta', turnId, text: event.text });
-      } else if (event.type === 'usage') {
-        usage = event.usage;
-      } else {
-        finishReason = event.reason;
-      }
+    for (let round = 0; ; round += 1) {
+      // The last allowed round offers no tools, so the model has to answer in words.
+      const offered = round < turn.maxToolRounds && tools.length > 0 ? { tools } : {};
+      const result = await streamRound({ turn, sink, request: { ...turn.request, ...offered } });
+      usage = addUsage(usage, result.usage);
+      finishReason = result.finishReason;
+      if (result.calls.length === 0 || !('tools' in offered)) break;
+      const roundText = turn.text;
+      closeText(turn);
+      await runToolRound(context, {
+        role: 'assistant',
+        content: roundText,
+        toolCalls: result.calls,
+      });
     }
-    if (signal.aborted) throw signal.reason;
-    store.updateMessage(turn.assistantMessageId, {
-      content: contentOf(turn.text),
-      status: 'complete',
-      usage,
-    });
+    persist('complete');
     sink.emit(conversationId, { type: 'turn.done', turnId, usage, finishReason });
-    logger.info({ usage, finishReason, chars: turn.text.length }, 'turn done');
+    logger.info({ usage, finishReason }, 'turn done');
   } catch (error) {
     clearInterval(checkpoint);
     if (signal.aborted && stopReasonOf(signal) === 'cancelled') {
-      store.updateMessage(turn.assistantMessageId, {
-        content: contentOf(turn.text),
-        status: 'cancelled',
-        usage,
-      });
+      persist('cancelled');
       sink.emit(conversationId, { type: 'turn.done', turnId, usage, finishReason: 'cancelled' });
-      logger.info({ chars: turn.text.length }, 'turn cancelled');
+      logger.info('turn cancelled');
     } else if (signal.aborted) {
       const wire = {
         code: ErrorCode.interrupted,
         message: 'Hearth was shutting down; the partial reply is kept.',
       };
-      store.updateMessage(turn.assistantMessageId, {
-        content: contentOf(turn.text),
-        status: 'interrupted',
-        usage,
-        error: wire,
-      });
+      persist('interrupted', wire);
       sink.emit(conversationId, { type: 'turn.error', turnId, ...wire });
-      logger.warn({ chars: turn.text.length }, 'turn interrupted by shutdown');
+      logger.warn('turn interrupted by shutdown');
     } else {
       const failure = toHearthError(error);
-      const wire = failure.toWire();
-      store.updateMessage(turn.assistantMessageId, {
-        content: contentOf(turn.text),
-        status: 'failed',
-        usage,
-        error: wire,
-      });
-      sink.emit(conversationId, { type: 'turn.error', turnId, ...wire });
-      logger.warn({ err: failure, code: failure.code, chars: turn.text.length }, 'turn failed');
+      persist('failed', failure.toWire());
+      sink.emit(conversationId, { type: 'turn.error', turnId, ...failure.toWire() });
+      logger.warn({ err: failure, code: failure.code }, 'turn failed');
     }
   } finally {
     clearInterval(checkpoint);

@@ -6,6 +6,7 @@
  * @example
  * await using double = await startOpenAIDouble({ apiKey: 'sk-test' });
  * double.enqueue({ type: 'text', chunks: ['Hi', '!'] }, httpError(429, { 'retry-after': '3' }));
+ * double.enqueue({ type: 'tool-calls', calls: [{ id: 'call_1', name: 'f', arguments: '{}' }] });
  * const client = new OpenAI({ baseURL: double.baseURL, apiKey: 'sk-test' });
  */
 import { once } from 'node:events';
@@ -105,7 +106,7 @@ export async function startOpenAIDouble(options: OpenAIDoubleOptions = {}): Prom
     }
 
     const closed = new AbortController();
-    const cutByServer = reply.type === 'text' && reply.cut === 'reset';
+    const cutByServer = reply.type !== 'mid-stream-error' && reply.cut === 'reset';
     res.on('close', () => {
       closed.abort();
       if (!res.writableFinished && !cutByServer) noteEarlyClose();

@@ -48,6 +48,8 @@ export async function startTestHearth(options: TestHearthOptions = {}): Promise<
     server: { host: '127.0.0.1', port: 0 },
     dataDir,
     log: { level: process.env.HEARTH_TEST_LOG ?? 'silent' },
+    // A developer's own Ollama must not leak into tests.
+    discovery: { ollama: false },
     ...providers,
     ...profiles,
     ...options.config,

@@ -152,6 +152,32 @@ describe('OpenAIChatProvider errors against the OpenAI double', () => {
     expectHearthError(error, 'provider_error');
   });
 
+  it('drops a half-streamed tool call when the stream ends without a finish reason', async () => {
+    await using double = await startOpenAIDouble();
+    double.enqueue({
+      type: 'tool-calls',
+      text: ['Checking.'],
+      calls: [{ id: 'call_1', name: 'get_weather', arguments: '{"city":"Oslo"}' }],
+      cut: 'end',
+    });
+    const { events, error } = await drain(providerFor(double).stream(request, signal()));
+    expect(texts(events)).toEqual(['Checking.']);
+    expect(events.some((event) => event.type === 'tool_call')).toBe(false);
+    expectHearthError(error, 'provider_error');
+  });
+
+  it('drops a half-streamed tool call when the connection drops', async () => {
+    await using double = await startOpenAIDouble();
+    double.enqueue({
+      type: 'tool-calls',
+      calls: [{ id: 'call_1', name: 'get_weather', arguments: '{"city":"Oslo"}' }],
+      cut: 'reset',
+    });
+    const { events, error } = await drain(providerFor(double).stream(request, signal()));
+    expect(events).toEqual([]);
+    expectHearthError(error, 'provider_unavailable');
+  });
+
   it('maps a connection dropped mid-stream to provider_unavailable after the text', async () => {
     await using double = await startOpenAIDouble();
     double.enqueue({ type: 'text', chunks: ['dropped ', 'here'], cut: 'reset' });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { drain, texts } from '../../../test/doubles/drain.ts';
 import { startOpenAIDouble, type OpenAIDouble } from '../../../test/doubles/openai-double.ts';
-import type { ChatRequest } from '../provider.ts';
+import type { ChatRequest, ProviderEvent } from '../provider.ts';
 import { OpenAIChatProvider, type OpenAIChatProviderOptions } from './openai-provider.ts';
 
 const request: ChatRequest = {
@@ -192,6 +192,208 @@ describe('OpenAIChatProvider against local-server variants', () => {
       { type: 'text', text: 'fast' },
       expectedUsage,
       { type: 'finish', reason: 'stop' },
+    ]);
+  });
+});
+
+describe('OpenAIChatProvider tool calls', () => {
+  const weather = { id: 'call_w', name: 'get_weather', arguments: '{"city":"Oslo","unit":"C"}' };
+  const time = { id: 'call_t', name: 'get_time', arguments: '{"zone":"Europe/Oslo"}' };
+  const toolRequest: ChatRequest = {
+    ...request,
+    tools: [
+      {
+        name: 'get_weather',
+        description: 'Current weather in a city',
+        inputSchema: { type: 'object', properties: { city: { type: 'string' } } },
+      },
+    ],
+  };
+  const toolCalls = (events: readonly ProviderEvent[]) =>
+    events.flatMap((event) => (event.type === 'tool_call' ? [event.call] : []));
+
+  it('assembles argument fragments and yields the call whole, after the text, before usage', async () => {
+    await using double = await startOpenAIDouble();
+    double.enqueue({
+      type: 'tool-calls',
+      text: ['Let me ', 'check.'],
+      calls: [weather],
+      fragments: 5,
+      usage: { prompt_tokens: 9, completion_tokens: 4 },
+    });
+    const { events, error } = await drain(providerFor(double).stream(toolRequest, signal()));
+    expect(error).toBeUndefined();
+    expect(events).toEqual([
+      { type: 'text', text: 'Let me ' },
+      { type: 'text', text: 'check.' },
+      { type: 'tool_call', call: weather },
+      { type: 'usage', usage: { inputTokens: 9, outputTokens: 4 } },
+      { type: 'finish', reason: 'tool_calls' },
+    ]);
+  });
+
+  it('yields no call before all of its fragments have arrived', async () => {
+    await using double = await startOpenAIDouble();
+    double.enqueue({ type: 'tool-calls', calls: [weather], fragments: 4, delayMs: 40 });
+    const started = performance.now();
+    let yieldedAt = 0;
+    const { events } = await drain(providerFor(double).stream(toolRequest, signal()), (event) => {
+      if (event.type === 'tool_call') yieldedAt = performance.now();
+    });
+    expect(toolCalls(events)).toEqual([weather]);
+    // Head, four fragments and the finish chunk: five pauses of 40 ms come before the call.
+    expect(yieldedAt - started).toBeGreaterThan(150);
+  });
+
+  it('separates interleaved parallel calls by index and yields them in index order', async () => {
+    await using double = await startOpenAIDouble();
+    double.enqueue({ type: 'tool-calls', calls: [weather, time], fragments: 3, interleave: true });
+    const { events, error } = await drain(providerFor(double).stream(toolRequest, signal()));
+    expect(error).toBeUndefined();
+    expect(toolCalls(events)).toEqual([weather, time]);
+    expect(events.at(-1)).toEqual({ type: 'finish', reason: 'tool_calls' });
+  });
+
+  it('passes malformed arguments on untouched', async () => {
+    await using double = await startOpenAIDouble();
+    const broken = { id: 'call_b', name: 'get_weather', arguments: '{"city": "Os' };
+    const odd = { id: 'call_o', name: 'get_weather', arguments: 'not json at all' };
+    double.enqueue({ type: 'tool-calls', calls: [broken, odd] });
+    const { events, error } = await drain(providerFor(double).stream(toolRequest, signal()));
+    expect(error).toBeUndefined();
+    expect(toolCalls(events)).toEqual([broken, odd]);
+  });
+
+  it('sends tools as function tools and tool turns in the OpenAI format', async () => {
+    await using double = await startOpenAIDouble();
+    await drain(
+      providerFor(double).stream(
+        {
+          ...toolRequest,
+          messages: [
+            { role: 'user', content: 'Weather and time in Oslo?' },
+            { role: 'assistant', content: '', toolCalls: [weather] },
+            { role: 'tool', toolCallId: 'call_w', name: 'get_weather', content: '{"sky":"sun"}' },
+            { role: 'assistant', content: 'Now the time.', toolCalls: [time] },
+            {
+              role: 'tool',
+              toolCallId: 'call_t',
+              name: 'get_time',
+              content: 'Unknown zone',
+              isError: true,
+            },
+            { role: 'assistant', content: 'Sunny, time unknown.' },
+          ],
+        },
+        signal(),
+      ),
+    );
+    const sent = double.requests[0]?.body;
+    expect(sent.tools).toEqual([
+      {
+        type: 'function',
+        function: {
+          name: 'get_weather',
+          description: 'Current weather in a city',
+          parameters: { type: 'object', properties: { city: { type: 'string' } } },
+        },
+      },
+    ]);
+    const asWire = (call: typeof weather) => ({
+      id: call.id,
+      type: 'function',
+      function: { name: call.name, arguments: call.arguments },
+    });
+    expect(sent.messages).toEqual([
+      { role: 'user', content: 'Weather and time in Oslo?' },
+      { role: 'assistant', content: null, tool_calls: [asWire(weather)] },
+      { role: 'tool', tool_call_id: 'call_w', content: '{"sky":"sun"}' },
+      { role: 'assistant', content: 'Now the time.', tool_calls: [asWire(time)] },
+      { role: 'tool', tool_call_id: 'call_t', content: 'Unknown zone' },
+      { role: 'assistant', content: 'Sunny, time unknown.' },
+    ]);
+  });
+
+  it('leaves tools out when there are none', async () => {
+    await using double = await startOpenAIDouble();
+    await drain(providerFor(double).stream({ ...request, tools: [] }, signal()));
+    expect(double.requests[0]?.body).not.toHaveProperty('tools');
+  });
+});
+
+describe('OpenAIChatProvider tool calls from local-server variants', () => {
+  const weather = { id: 'call_w', name: 'get_weather', arguments: '{"city":"Oslo"}' };
+  const time = { id: 'call_t', name: 'get_time', arguments: '{}' };
+  const toolCalls = (events: readonly ProviderEvent[]) =>
+    events.flatMap((event) => (event.type === 'tool_call' ? [event.call] : []));
+
+  it('takes a call sent whole in one chunk', async () => {
+    await using double = await startOpenAIDouble();
+    double.enqueue({ type: 'tool-calls', calls: [weather, time], whole: true });
+    const { events } = await drain(providerFor(double).stream(request, signal()));
+    expect(toolCalls(events)).toEqual([weather, time]);
+  });
+
+  it('makes up distinct ids when the server sends none', async () => {
+    await using double = await startOpenAIDouble();
+    double.enqueue({ type: 'tool-calls', calls: [weather, time], omitIds: true });
+    const { events } = await drain(providerFor(double).stream(request, signal()));
+    const calls = toolCalls(events);
+    expect(calls.map(({ name, arguments: args }) => ({ name, arguments: args }))).toEqual([
+      { name: weather.name, arguments: weather.arguments },
+      { name: time.name, arguments: time.arguments },
+    ]);
+    for (const call of calls) expect(call.id).toMatch(/^call_\w+$/);
+    expect(new Set(calls.map((call) => call.id)).size).toBe(2);
+  });
+
+  it('treats fragments without an index as one call', async () => {
+    await using double = await startOpenAIDouble();
+    double.enqueue({ type: 'tool-calls', calls: [weather], omitIndex: true, fragments: 4 });
+    const { events } = await drain(providerFor(double).stream(request, signal()));
+    expect(toolCalls(events)).toEqual([weather]);
+  });
+
+  it('tells whole calls without an index apart, with or without ids', async () => {
+    await using double = await startOpenAIDouble();
+    double.enqueue(
+      { type: 'tool-calls', calls: [weather, time], omitIndex: true, whole: true },
+      { type: 'tool-calls', calls: [weather, time], omitIndex: true, whole: true, omitIds: true },
+    );
+    const provider = providerFor(double);
+    expect(toolCalls((await drain(provider.stream(request, signal()))).events)).toEqual([
+      weather,
+      time,
+    ]);
+    const anonymous = toolCalls((await drain(provider.stream(request, signal()))).events);
+    expect(anonymous.map((call) => call.name)).toEqual(['get_weather', 'get_time']);
+    expect(anonymous.map((call) => call.arguments)).toEqual([weather.arguments, time.arguments]);
+  });
+
+  it('finishes with tool_calls when the server says stop after calling tools', async () => {
+    await using double = await startOpenAIDouble();
+    double.enqueue({ type: 'tool-calls', calls: [weather], finishReason: 'stop' });
+    const { events } = await drain(providerFor(double).stream(request, signal()));
+    expect(toolCalls(events)).toEqual([weather]);
+    expect(events.at(-1)).toEqual({ type: 'finish', reason: 'tool_calls' });
+  });
+
+  it('takes the finish reason from the last call chunk, with usage sent unasked', async () => {
+    await using double = await startOpenAIDouble();
+    double.enqueue({
+      type: 'tool-calls',
+      calls: [weather, time],
+      finishOnLastChunk: true,
+      usageStyle: 'unasked',
+      usage: { prompt_tokens: 3, completion_tokens: 8 },
+    });
+    const { events, error } = await drain(providerFor(double).stream(request, signal()));
+    expect(error).toBeUndefined();
+    expect(events).toEqual([
+      { type: 'tool_call', call: weather },
+      { type: 'tool_call', call: time },
+      { type: 'usage', usage: { inputTokens: 3, outputTokens: 8 } },
+      { type: 'finish', reason: 'tool_calls' },
     ]);
   });
 });

@@ -2,17 +2,23 @@
  * Chat through the OpenAI Chat Completions API with the official SDK; also serves the
  * OpenAI-compatible local servers (llama.cpp, vLLM, LM Studio) given their `baseURL`.
  */
+import { randomUUID } from 'node:crypto';
 import OpenAI, { type ClientOptions } from 'openai';
 import type {
   ChatCompletionChunk,
   ChatCompletionCreateParamsStreaming,
+  ChatCompletionFunctionTool,
+  ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions';
 import { ErrorCode, HearthError } from '../../common/errors.ts';
 import type {
+  ChatMessage,
   ChatProvider,
   ChatRequest,
   ProviderEvent,
   ProviderFinishReason,
+  ToolCallRequest,
+  ToolSpec,
 } from '../provider.ts';
 
 /** Local servers ignore the key but the SDK wants one to build its `authorization` header. */
@@ -41,9 +47,14 @@ export interface OpenAIChatProviderOptions {
  * A ChatProvider over `POST /chat/completions` with `stream: true`.
  *
  * Events: `text` per non-empty content delta (refusal deltas are yielded as text too, so the
- * user sees why the model declined), `usage` whenever a chunk carries usage (asked for with
- * `stream_options.include_usage`, tolerated when missing or unasked), and one `finish` once the
- * stream has ended. A stream that ends without a finish reason fails as `provider_error`.
+ * user sees why the model declined), `tool_call` per complete call, `usage` whenever a chunk
+ * carries usage (asked for with `stream_options.include_usage`, tolerated when missing or
+ * unasked), and one `finish` once the stream has ended. A stream that ends without a finish
+ * reason fails as `provider_error`, and the tool calls it had begun are dropped.
+ *
+ * Tool calls stream as fragments keyed by `index`; they are assembled here and yielded whole,
+ * in index order, when the finish chunk arrives (fragments that trail it, at stream end). The
+ * arguments text is passed on as the model wrote it, even when it is not valid JSON.
  */
 export class OpenAIChatProvider implements ChatProvider {
   readonly id: string;
@@ -72,16 +83,16 @@ export class OpenAIChatProvider implements ChatProvider {
   async *stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<ProviderEvent> {
     const body: ChatCompletionCreateParamsStreaming = {
       model: request.model,
-      messages: request.messages.map((message) => ({
-        role: message.role,
-        content: message.content,
-      })),
+      messages: request.messages.map(toOpenAIMessage),
       stream: true,
       stream_options: { include_usage: true },
       ...(request.temperature !== undefined && { temperature: request.temperature }),
       ...(request.maxTokens !== undefined && { [this.#maxTokensField]: request.maxTokens }),
+      ...(request.tools?.length && { tools: request.tools.map(toOpenAITool) }),
     };
     let finish: ProviderFinishReason | undefined;
+    const calls = new ToolCallAssembler();
+    let madeCalls = false;
     try {
       const chunks = await this.#client.chat.completions.create(body, { signal });
       for await (const chunk of chunks) {
@@ -90,7 +101,14 @@ export class OpenAIChatProvider implements ChatProvider {
           if (choice.index !== 0) continue;
           const text = (choice.delta?.content ?? '') + (choice.delta?.refusal ?? '');
           if (text !== '') yield { type: 'text', text };
-          if (choice.finish_reason) finish = mapFinishReason(choice.finish_reason);
+          for (const part of choice.delta?.tool_calls ?? []) calls.add(part);
+          if (choice.finish_reason) {
+            finish = mapFinishReason(choice.finish_reason);
+            for (const call of calls.take()) {
+              madeCalls = true;
+              yield { type: 'tool_call', call };
+            }
+          }
         }
         if (chunk.usage) {
           yield {
@@ -114,7 +132,12 @@ export class OpenAIChatProvider implements ChatProvider {
         `Provider "${this.id}" ended its reply before finishing it.`,
       );
     }
-    yield { type: 'finish', reason: finish };
+    for (const call of calls.take()) {
+      madeCalls = true;
+      yield { type: 'tool_call', call };
+    }
+    // Some local servers (Ollama's OpenAI endpoint among them) say `stop` after tool calls.
+    yield { type: 'finish', reason: madeCalls && finish === 'stop' ? 'tool_calls' : finish };
   }
 
   #toHearthError(error: unknown): HearthError {
@@ -179,6 +202,86 @@ export class OpenAIChatProvider implements ChatProvider {
     return safe.length > maxUpstreamMessageLength
       ? `${safe.slice(0, maxUpstreamMessageLength)}…`
       : safe;
+  }
+}
+
+function toOpenAIMessage(message: ChatMessage): ChatCompletionMessageParam {
+  switch (message.role) {
+    case 'system':
+    case 'user':
+      return { role: message.role, content: message.content };
+    case 'assistant':
+      if (!message.toolCalls?.length) return { role: 'assistant', content: message.content };
+      return {
+        role: 'assistant',
+        // OpenAI's own turns carry `content: null` next to tool calls when the model said nothing.
+        content: message.content === '' ? null : message.content,
+        tool_calls: message.toolCalls.map((call) => ({
+          id: call.id,
+          type: 'function',
+          function: { name: call.name, arguments: call.arguments },
+        })),
+      };
+    case 'tool':
+      return { role: 'tool', tool_call_id: message.toolCallId, content: message.content };
+  }
+}
+
+function toOpenAITool(tool: ToolSpec): ChatCompletionFunctionTool {
+  return {
+    type: 'function',
+    function: { name: tool.name, description: tool.description, parameters: tool.inputSchema },
+  };
+}
+
+interface PartialCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+/**
+ * Gathers streamed tool call fragments by `index`. Tolerates what local servers do: whole calls
+ * in one chunk, no `id` (one is made up), no `index` (a fragment then continues the latest call,
+ * unless it brings a different id, or a name while the latest call already has one).
+ */
+class ToolCallAssembler {
+  readonly #calls = new Map<number, PartialCall>();
+  #latest: number | undefined;
+
+  add(part: ChatCompletionChunk.Choice.Delta.ToolCall): void {
+    const index = this.#indexOf(part);
+    let call = this.#calls.get(index);
+    if (call === undefined) {
+      call = { id: '', name: '', arguments: '' };
+      this.#calls.set(index, call);
+    }
+    this.#latest = index;
+    if (part.id && call.id === '') call.id = part.id;
+    if (part.function?.name && call.name === '') call.name = part.function.name;
+    call.arguments += part.function?.arguments ?? '';
+  }
+
+  /** The calls gathered so far, in index order, and forgets them. */
+  take(): ToolCallRequest[] {
+    const calls = [...this.#calls.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([, call]) => ({ ...call, id: call.id || `call_${randomUUID().replaceAll('-', '')}` }));
+    this.#calls.clear();
+    this.#latest = undefined;
+    return calls;
+  }
+
+  #indexOf(part: ChatCompletionChunk.Choice.Delta.ToolCall): number {
+    // The SDK types `index` as required; local servers do not always send it.
+    const given = part.index as number | undefined;
+    if (typeof given === 'number') return given;
+    const latest = this.#latest === undefined ? undefined : this.#calls.get(this.#latest);
+    if (this.#latest === undefined || latest === undefined) return 0;
+    const otherId =
+      part.id !== undefined && part.id !== '' && latest.id !== '' && part.id !== latest.id;
+    const newName = !part.id && !!part.function?.name && latest.name !== '';
+    return otherId || newName ? Math.max(...this.#calls.keys()) + 1 : this.#latest;
   }
 }
 

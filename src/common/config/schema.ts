@@ -20,7 +20,7 @@ const cidr = z.string().refine((value) => ipaddr.isValidCIDR(value), {
   message: 'expected a network in CIDR form, such as 192.168.0.0/16',
 });
 
-export const providerKinds = ['openai', 'openai-compatible'] as const;
+export const providerKinds = ['openai', 'openai-compatible', 'anthropic', 'ollama'] as const;
 
 const providerSchema = z.strictObject({
   kind: z.enum(providerKinds),
@@ -37,6 +37,15 @@ const profileSchema = z.strictObject({
   system: z.string().optional(),
   temperature: z.number().min(0).max(2).optional(),
   maxTokens: z.number().int().positive().optional(),
+  /** Tools the model may call, by name; `*` and `?` are wildcards. None when absent. */
+  tools: z.array(z.string().min(1)).optional(),
+  /** Rounds of tool calls in one turn before the model must answer in text. */
+  maxToolRounds: z.number().int().min(1).max(50).default(8),
+  /**
+   * Providers tried in order when the first fails before anything reached a client; never
+   * once a token has been shown.
+   */
+  fallback: z.array(z.strictObject({ provider: z.string(), model: z.string().min(1) })).default([]),
 });
 
 const tokenSchema = z.strictObject({
@@ -103,6 +112,13 @@ export const configSchema = z
         checkpointMs: z.number().int().positive().default(1000),
       })
       .prefault({}),
+    /** With no provider configured, Hearth looks for a local Ollama and offers its models. */
+    discovery: z
+      .strictObject({
+        ollama: z.boolean().default(true),
+        ollamaURL: z.url().default('http://127.0.0.1:11434'),
+      })
+      .prefault({}),
     providers: z
       .record(z.string().regex(idPattern, 'expected a short id'), providerSchema)
       .default({}),
@@ -120,6 +136,15 @@ export const configSchema = z
           message: `names provider "${profile.provider}", which is not under providers`,
         });
       }
+      profile.fallback.forEach((entry, index) => {
+        if (!(entry.provider in config.providers)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['profiles', id, 'fallback', index, 'provider'],
+            message: `names provider "${entry.provider}", which is not under providers`,
+          });
+        }
+      });
     }
     if (config.defaultProfile !== undefined && !(config.defaultProfile in config.profiles)) {
       ctx.addIssue({
