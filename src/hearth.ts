@@ -1,5 +1,7 @@
 import type { AddressInfo } from 'node:net';
+import { discoverOllama } from './adapters/ollama/discover.ts';
 import { createChatProviders } from './adapters/registry.ts';
+import { withLocalOllama } from './router/local-defaults.ts';
 import type { HearthConfig } from './common/config/schema.ts';
 import type { Secrets } from './common/config/secrets.ts';
 import type { Logger } from './common/logger.ts';
@@ -36,9 +38,25 @@ export interface RunningHearth {
   stop(): Promise<void>;
 }
 
+/** With no provider configured, offers the models of a local Ollama when one answers. */
+async function withDiscoveredProviders(
+  config: HearthConfig,
+  logger: Logger,
+): Promise<HearthConfig> {
+  if (Object.keys(config.providers).length > 0 || !config.discovery.ollama) return config;
+  const models = await discoverOllama({ baseURL: config.discovery.ollamaURL });
+  if (!models || models.length === 0) return config;
+  logger.info(
+    { url: config.discovery.ollamaURL, models: models.length },
+    'no provider configured: offering the models of a local Ollama',
+  );
+  return withLocalOllama(config, { baseURL: config.discovery.ollamaURL, models });
+}
+
 /** Wires every room into one process: the embedded default that `npm start` runs. */
 export async function startHearth(options: HearthOptions): Promise<RunningHearth> {
-  const { config, secrets, logger } = options;
+  const { secrets, logger } = options;
+  const config = await withDiscoveredProviders(options.config, logger);
   const db = openDatabase({ dataDir: config.dataDir });
   const store = new SqliteConversationStore(db);
   const interrupted = store.interruptStreaming();

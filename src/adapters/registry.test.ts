@@ -94,3 +94,22 @@ describe('createChatProviders', () => {
     expect(double.requests[0]?.headers.authorization).toBe('Bearer not-needed');
   });
 });
+
+describe('createChatProviders for every kind', () => {
+  it('builds anthropic and ollama providers, and wants a key for anthropic', () => {
+    const config = configSchema.parse({
+      providers: {
+        claude: { kind: 'anthropic', apiKeyEnv: 'ANTHROPIC_API_KEY' },
+        local: { kind: 'ollama' },
+      },
+    });
+    const built = createChatProviders(config, secrets({ claude: 'sk-ant-x' }));
+    expect([...built.keys()]).toEqual(['claude', 'local']);
+    expect(built.get('local')?.id).toBe('local');
+    const error = thrown(() => createChatProviders(config, secrets()));
+    expect(error).toBeInstanceOf(HearthError);
+    expect((error as HearthError).message).toMatch(
+      /providers\.claude\.apiKeyEnv: the anthropic kind needs an API key/,
+    );
+  });
+});

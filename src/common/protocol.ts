@@ -34,11 +34,18 @@ export interface ToolResultPart {
   isError: boolean;
 }
 
+/** A generated image, served by the gateway under /media/. */
+export interface ImagePart {
+  type: 'image';
+  url: string;
+  mediaType: string;
+}
+
 /**
  * A stored message's content, in the order it happened: a reply that used tools holds its text,
  * then its calls, then their results, then more text.
  */
-export type ContentPart = InputPart | ToolCallPart | ToolResultPart;
+export type ContentPart = InputPart | ToolCallPart | ToolResultPart | ImagePart;
 
 export const clientFrameSchemas = {
   hello: z.strictObject({

@@ -25,6 +25,9 @@ function assistantMessages(content: readonly ContentPart[]): ChatMessage[] {
     } else if (part.type === 'tool_call') {
       if (answered.has(part.id))
         calls.push({ id: part.id, name: part.name, arguments: part.arguments });
+    } else if (part.type === 'image') {
+      // Models see that an image was made, not its bytes.
+      text += `[image: ${part.url}]`;
     } else {
       if (calls.length > 0) {
         messages.push({ role: 'assistant', content: text, toolCalls: calls });

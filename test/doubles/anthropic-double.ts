@@ -1,0 +1,184 @@
+/**
+ * A local stand-in for the Anthropic Messages API (`POST /v1/messages`, streaming only) on
+ * 127.0.0.1, speaking its SSE wire format byte for byte (`event: <type>\ndata: <json>\n\n`,
+ * pings included), so that tests drive the real `@anthropic-ai/sdk` over a real socket.
+ *
+ * @example
+ * await using double = await startAnthropicDouble({ apiKey: 'sk-ant-test' });
+ * double.enqueue({ type: 'message', blocks: [text('Hi', '!')] }, httpError(529));
+ * const client = new Anthropic({ baseURL: double.baseURL, apiKey: 'sk-ant-test' });
+ */
+import { once } from 'node:events';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  echoReply,
+  invalidRequest,
+  replyEvents,
+  type AnthropicErrorObject,
+  type ScriptedReply,
+} from './anthropic-wire.ts';
+
+export * from './anthropic-wire.ts';
+
+/** One request as the double received it. `body` is the parsed JSON (undefined if unparsable). */
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: any;
+}
+
+export interface AnthropicDouble extends AsyncDisposable {
+  /** Base URL for the SDK, such as `http://127.0.0.1:41234` (the SDK adds `/v1/messages`). */
+  readonly baseURL: string;
+  /** Every request received, oldest first (including retries and rejected ones). */
+  readonly requests: RecordedRequest[];
+  /** How many streamed responses the client closed before the double finished writing them. */
+  readonly closedEarly: number;
+  /** Queues replies; each request takes the next one, and gets an echo once the queue is empty. */
+  enqueue(...replies: ScriptedReply[]): void;
+  /** Resolves at the next early client close, or at once for one seen but not yet awaited. */
+  clientClosedEarly(): Promise<void>;
+  /** Stops listening and drops open connections. */
+  close(): Promise<void>;
+}
+
+export interface AnthropicDoubleOptions {
+  /**
+   * When set, a request must carry this key, as `x-api-key` or as `authorization: Bearer`
+   * (which `@anthropic-ai/sdk` 1.x sends), or it gets a 401 authentication_error.
+   */
+  apiKey?: string;
+}
+
+/** Starts a double on 127.0.0.1 with an OS-chosen port. Dispose it (or `close()`) when done. */
+export async function startAnthropicDouble(
+  options: AnthropicDoubleOptions = {},
+): Promise<AnthropicDouble> {
+  const requests: RecordedRequest[] = [];
+  const queue: ScriptedReply[] = [];
+  let closedEarly = 0;
+  let unclaimedCloses = 0;
+  const closeWaiters: Array<() => void> = [];
+  let nextId = 0;
+
+  const noteEarlyClose = (): void => {
+    closedEarly += 1;
+    const waiter = closeWaiters.shift();
+    if (waiter) waiter();
+    else unclaimedCloses += 1;
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    let raw = '';
+    for await (const piece of req) raw += String(piece);
+    let body: any;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      body = undefined;
+    }
+    requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
+    const requestId = `req_double${nextId++}`;
+    const fail = (status: number, type: string, message: string): void =>
+      sendError(res, requestId, status, { type, message });
+
+    if (req.method !== 'POST' || req.url !== '/v1/messages') {
+      return fail(404, 'not_found_error', `Not found: ${req.method} ${req.url}`);
+    }
+    if (options.apiKey !== undefined) {
+      const bearer = req.headers.authorization?.replace(/^Bearer /, '');
+      if (req.headers['x-api-key'] !== options.apiKey && bearer !== options.apiKey) {
+        return fail(401, 'authentication_error', 'invalid x-api-key');
+      }
+    }
+    if (!req.headers['anthropic-version']) {
+      return fail(400, 'invalid_request_error', 'anthropic-version: header is required');
+    }
+    const invalid = invalidRequest(body);
+    if (invalid !== undefined) return fail(400, 'invalid_request_error', invalid);
+
+    const reply = queue.shift() ?? echoReply(body);
+    if (reply.type === 'hang') return;
+    if (reply.type === 'http-error') {
+      return sendError(res, requestId, reply.status, reply.error, reply.headers);
+    }
+
+    const closed = new AbortController();
+    const cutByServer = reply.type === 'message' && reply.cut === 'reset';
+    res.on('close', () => {
+      closed.abort();
+      if (!res.writableFinished && !cutByServer) noteEarlyClose();
+    });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      'request-id': requestId,
+    });
+    const events = replyEvents(reply, body, `msg_double${nextId}`);
+    for (const [index, event] of events.entries()) {
+      if (index > 0 && reply.delayMs) {
+        await sleep(reply.delayMs, undefined, { signal: closed.signal }).catch(() => undefined);
+      }
+      if (closed.signal.aborted) return;
+      const data = `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+      // Waiting for the flush keeps a later reset from swallowing what was already written.
+      await new Promise((resolve) => res.write(data, resolve));
+    }
+    if (cutByServer) res.destroy();
+    else res.end();
+  };
+  const server = createServer((req, res) => void handle(req, res));
+
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+
+  const close = async (): Promise<void> => {
+    if (!server.listening) return;
+    const stopped = once(server, 'close');
+    server.close();
+    server.closeAllConnections();
+    await stopped;
+  };
+
+  return {
+    baseURL: `http://127.0.0.1:${port}`,
+    requests,
+    get closedEarly() {
+      return closedEarly;
+    },
+    enqueue: (...replies) => void queue.push(...replies),
+    clientClosedEarly: () => {
+      if (unclaimedCloses > 0) {
+        unclaimedCloses -= 1;
+        return Promise.resolve();
+      }
+      return new Promise((resolve) => closeWaiters.push(resolve));
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+function sendError(
+  res: ServerResponse,
+  requestId: string,
+  status: number,
+  error: AnthropicErrorObject,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'request-id': requestId,
+    ...headers,
+  });
+  res.end(JSON.stringify({ type: 'error', error }));
+}
