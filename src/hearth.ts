@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { discoverOllama } from './adapters/ollama/discover.ts';
-import { createChatProviders } from './adapters/registry.ts';
+import { createChatProviders, createImageProviders } from './adapters/registry.ts';
+import { MediaStore } from './mcp/service/media/media-store.ts';
 import { withLocalOllama } from './router/local-defaults.ts';
 import type { HearthConfig } from './common/config/schema.ts';
 import type { Secrets } from './common/config/secrets.ts';
@@ -72,7 +73,18 @@ export async function startHearth(options: HearthOptions): Promise<RunningHearth
   );
 
   const providers = createChatProviders(config, secrets);
-  const profiles = new ProfileResolver({ config: () => config, providers: () => providers });
+  const imageProviders = createImageProviders(config, secrets);
+  const profiles = new ProfileResolver({
+    config: () => config,
+    providers: () => providers,
+    imageProviders: () => imageProviders,
+  });
+  const mediaStore = new MediaStore({ dataDir: config.dataDir });
+  const media = {
+    put: async (data: Uint8Array, mediaType: string) => ({
+      url: `/media/${(await mediaStore.put(data, mediaType)).name}`,
+    }),
+  };
   const hub: Hub = new Hub({
     replayEvents: config.stream.replayEvents,
     maxIdleLogs: config.stream.maxIdleLogs,
@@ -86,6 +98,7 @@ export async function startHearth(options: HearthOptions): Promise<RunningHearth
   const router: Router = new Router({
     store,
     tools,
+    media,
     sink: hub,
     profiles,
     logger,
@@ -99,6 +112,7 @@ export async function startHearth(options: HearthOptions): Promise<RunningHearth
     hub,
     router,
     profiles,
+    media: mediaStore,
     limits: config.limits,
     setupHint,
   });

@@ -136,6 +136,9 @@ export type TurnEvent =
       content: string;
       isError: boolean;
     }
+  /** A preview of an image being generated; `index` counts previews from 0. */
+  | { type: 'image.partial'; turnId: string; index: number; url: string }
+  | { type: 'image.done'; turnId: string; url: string; mediaType: string }
   | { type: 'turn.done'; turnId: string; usage: Usage | null; finishReason: FinishReason }
   | { type: 'turn.error'; turnId: string; code: string; message: string };
 

@@ -5,6 +5,7 @@ import { ErrorCode, HearthError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import { CloseCode } from './close-codes.ts';
 import { httpErrorHandler, sendHttpError } from './http/errors.ts';
+import { registerMediaRoute, type MediaSource } from './http/media-route.ts';
 import { registerStaticFiles } from './http/static-files.ts';
 import { createAddressCheck } from './network.ts';
 import { isOriginAllowed } from './origin.ts';
@@ -14,6 +15,7 @@ import { Session } from './ws/session.ts';
 export interface GatewayOptions extends HandlerDeps {
   config: HearthConfig;
   logger: Logger;
+  media: MediaSource;
 }
 
 export interface Gateway {
@@ -100,6 +102,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
   );
 
+  registerMediaRoute(app, { auth: options.auth, media: options.media });
   await registerStaticFiles(app);
 
   return {

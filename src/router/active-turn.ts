@@ -6,21 +6,15 @@ import type { Tool } from './tools/tool.ts';
 /** Why a turn was aborted from outside: a user's Stop, or Hearth shutting down. */
 export type StopReason = 'cancelled' | 'shutdown';
 
-/** A turn that has been accepted and not yet finished; its reply grows as events arrive. */
-export interface ActiveTurn {
+/** What every running turn has, chat or image: its ids, its Stop, and its reply so far. */
+export interface TurnState {
   turnId: string;
   conversationId: string;
   profileId: string;
   model: string;
   assistantMessageId: string;
-  /** Providers to try in order until one starts answering; later rounds keep the one that did. */
-  choices: ProviderChoice[];
-  /** The request of the next round; tool rounds append to its messages. */
-  request: ChatRequest;
-  tools: ReadonlyMap<string, Tool>;
-  maxToolRounds: number;
   controller: AbortController;
-  /** Finished parts of the reply: text of earlier rounds, tool calls and results. */
+  /** Finished parts of the reply: text of earlier rounds, tool calls and results, images. */
   parts: ContentPart[];
   /** Text of the current round, not yet a part. */
   text: string;
@@ -30,17 +24,27 @@ export interface ActiveTurn {
   done: Promise<void>;
 }
 
+/** A chat turn that has been accepted and not yet finished. */
+export interface ActiveTurn extends TurnState {
+  /** Providers to try in order until one starts answering; later rounds keep the one that did. */
+  choices: ProviderChoice[];
+  /** The request of the next round; tool rounds append to its messages. */
+  request: ChatRequest;
+  tools: ReadonlyMap<string, Tool>;
+  maxToolRounds: number;
+}
+
 export function stopReasonOf(signal: AbortSignal): StopReason {
   return signal.reason === 'shutdown' ? 'shutdown' : 'cancelled';
 }
 
 /** The reply so far, as it would be stored now. */
-export function replyContent(turn: ActiveTurn): ContentPart[] {
+export function replyContent(turn: TurnState): ContentPart[] {
   return turn.text === '' ? [...turn.parts] : [...turn.parts, { type: 'text', text: turn.text }];
 }
 
 /** Moves the current round's text into the finished parts. */
-export function closeText(turn: ActiveTurn): void {
+export function closeText(turn: TurnState): void {
   if (turn.text === '') return;
   turn.parts.push({ type: 'text', text: turn.text });
   turn.text = '';

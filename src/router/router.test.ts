@@ -47,6 +47,7 @@ function setup(
       config: () => config,
       providers: () => new Map([['p', provider]]),
     }),
+    media: { put: () => Promise.reject(new Error('no media in this test')) },
     logger: createLogger({ level: 'silent' }),
     checkpointMs: 5,
   });

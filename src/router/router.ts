@@ -1,11 +1,12 @@
 import { ErrorCode, HearthError, toHearthError } from '../common/errors.ts';
-import { newId } from '../common/ids.ts';
 import type { Logger } from '../common/logger.ts';
 import type { ConversationView, InputPart, MessageView } from '../common/protocol.ts';
 import type { ConversationStore } from '../mcp/service/store/conversation-store.ts';
-import { replyContent, type ActiveTurn, type StopReason } from './active-turn.ts';
+import { replyContent, type ActiveTurn, type StopReason, type TurnState } from './active-turn.ts';
 import type { EventSink } from './event-sink.ts';
-import { buildChatMessages, titleFrom } from './history.ts';
+import { buildChatMessages } from './history.ts';
+import { streamImageTurn, type ImageTurn, type MediaSink } from './image-turn.ts';
+import { openTurn, type OpenedTurn } from './open-turn.ts';
 import type { ProfileResolver } from './profiles.ts';
 import { streamTurn } from './stream-turn.ts';
 import type { ToolCatalogue } from './tools/catalogue.ts';
@@ -15,6 +16,7 @@ export interface RouterOptions {
   tools: ToolCatalogue;
   sink: EventSink;
   profiles: ProfileResolver;
+  media: MediaSink;
   logger: Logger;
   checkpointMs: number;
 }
@@ -23,6 +25,13 @@ export interface TurnInput {
   conversationId?: string | undefined;
   profile?: string | undefined;
   content: InputPart[];
+}
+
+export interface ImageInput {
+  conversationId?: string | undefined;
+  profile?: string | undefined;
+  prompt: string;
+  size?: string | undefined;
 }
 
 /** A turn whose user message is persisted; nothing streams until `start()`. */
@@ -34,115 +43,142 @@ export interface AcceptedTurn {
   start(): void;
 }
 
+/** How many previews an image turn asks for. */
+const imagePreviews = 2;
+
 /**
- * One chat turn from request to `turn.done`. `accept` persists the user's message (so it can
- * be acknowledged), `start` runs the turn apart from any socket; Stop and shutdown abort the
- * provider's request and keep the partial reply.
+ * One turn from request to `turn.done`. `accept` and `acceptImage` persist the user's message
+ * (so it can be acknowledged), `start` runs the turn apart from any socket; Stop and shutdown
+ * abort the provider's request and keep the partial reply.
  */
 export class Router {
   readonly #options: RouterOptions;
-  readonly #turns = new Map<string, ActiveTurn>();
-  readonly #byConversation = new Map<string, ActiveTurn>();
+  readonly #turns = new Map<string, TurnState>();
+  readonly #byConversation = new Map<string, TurnState>();
   #draining = false;
 
   constructor(options: RouterOptions) {
     this.#options = options;
   }
 
-  accept(input: TurnInput): AcceptedTurn {
-    const { store, profiles } = this.#options;
+  #open(
+    input: { conversationId: string | undefined; content: InputPart[] },
+    profileFor: Parameters<typeof openTurn>[0]['profileFor'],
+  ) {
     if (this.#draining)
       throw new HearthError(
         ErrorCode.interrupted,
         'Hearth is shutting down; try again in a moment',
       );
-    let conversation: ConversationView | undefined;
-    if (input.conversationId !== undefined) {
-      conversation = store.getConversation(input.conversationId);
-      if (!conversation)
-        throw new HearthError(
-          ErrorCode.unknownConversation,
-          `No conversation ${input.conversationId}`,
-        );
-      if (this.#byConversation.has(conversation.id)) {
-        throw new HearthError(
-          ErrorCode.busy,
-          'A reply is still streaming in this conversation; stop it or wait for it',
-        );
-      }
-    }
-    const resolved = profiles.resolve(input.profile, conversation?.profile);
-    conversation ??= store.createConversation({
-      id: newId('c'),
-      title: titleFrom(input.content),
-      profile: resolved.id,
-    });
-
-    const turnId = newId('t');
-    const common = { conversationId: conversation.id, turnId, profile: resolved.id };
-    const user = store.insertMessage({
-      ...common,
-      id: newId('m'),
-      role: 'user',
+    return openTurn({
+      store: this.#options.store,
+      conversationId: input.conversationId,
       content: input.content,
-      status: 'complete',
-      model: null,
+      isBusy: (id) => this.#byConversation.has(id),
+      profileFor,
     });
-    const history = store.listMessages(conversation.id);
-    const assistant = store.insertMessage({
-      ...common,
-      id: newId('m'),
-      role: 'assistant',
-      content: [],
-      status: 'streaming',
-      model: resolved.profile.model,
-    });
+  }
 
-    const request = {
-      model: resolved.profile.model,
-      messages: buildChatMessages(resolved.profile.system, history),
-      ...(resolved.profile.temperature === undefined
-        ? {}
-        : { temperature: resolved.profile.temperature }),
-      ...(resolved.profile.maxTokens === undefined
-        ? {}
-        : { maxTokens: resolved.profile.maxTokens }),
-    };
+  accept(input: TurnInput): AcceptedTurn {
+    let resolved: ReturnType<ProfileResolver['resolve']> | undefined;
+    const opened = this.#open(
+      { conversationId: input.conversationId, content: input.content },
+      (conversation) => {
+        resolved = this.#options.profiles.resolve(input.profile, conversation?.profile);
+        return { id: resolved.id, model: resolved.profile.model };
+      },
+    );
+    const { profile, choices } = resolved as NonNullable<typeof resolved>;
     const turn: ActiveTurn = {
-      turnId,
-      conversationId: conversation.id,
-      profileId: resolved.id,
+      ...this.#state(opened),
+      choices,
+      request: {
+        model: profile.model,
+        messages: buildChatMessages(profile.system, opened.history),
+        ...(profile.temperature !== undefined && { temperature: profile.temperature }),
+        ...(profile.maxTokens !== undefined && { maxTokens: profile.maxTokens }),
+      },
+      tools: this.#options.tools.forProfile(profile.tools),
+      maxToolRounds: profile.maxToolRounds,
+    };
+    return this.#register(opened, turn, input.content, () =>
+      streamTurn({ ...this.#context(turn), turn }),
+    );
+  }
+
+  acceptImage(input: ImageInput): AcceptedTurn {
+    const resolved = this.#options.profiles.resolveImage(input.profile);
+    const content: InputPart[] = [{ type: 'text', text: input.prompt }];
+    const opened = this.#open({ conversationId: input.conversationId, content }, () => ({
+      id: resolved.id,
       model: resolved.profile.model,
-      assistantMessageId: assistant.id,
-      choices: resolved.choices,
-      request,
-      tools: this.#options.tools.forProfile(resolved.profile.tools),
-      maxToolRounds: resolved.profile.maxToolRounds,
+    }));
+    const turn: ImageTurn = {
+      ...this.#state(opened),
+      provider: resolved.provider,
+      request: {
+        model: resolved.profile.model,
+        prompt: input.prompt,
+        partialImages: imagePreviews,
+        ...(input.size !== undefined && { size: input.size }),
+      },
+    };
+    return this.#register(opened, turn, content, () =>
+      streamImageTurn({ ...this.#context(turn), turn, media: this.#options.media }),
+    );
+  }
+
+  #state(opened: OpenedTurn & { profile: { id: string; model: string } }): TurnState {
+    return {
+      turnId: opened.turnId,
+      conversationId: opened.conversation.id,
+      profileId: opened.profile.id,
+      model: opened.profile.model,
+      assistantMessageId: opened.assistantMessageId,
       controller: new AbortController(),
       parts: [],
       text: '',
       revision: 0,
       done: Promise.resolve(),
     };
-    this.#turns.set(turnId, turn);
-    this.#byConversation.set(conversation.id, turn);
-    return {
-      conversationId: conversation.id,
-      turnId,
-      userMessageId: user.id,
-      assistantMessageId: assistant.id,
-      start: () => {
-        turn.done = this.#run(turn, input.content, user.id);
-      },
-    };
   }
 
-  async #run(turn: ActiveTurn, content: InputPart[], userMessageId: string): Promise<void> {
-    const { sink, store, checkpointMs } = this.#options;
+  #context(turn: TurnState) {
+    const { store, sink, checkpointMs } = this.#options;
     const logger = this.#options.logger.child({
       conversationId: turn.conversationId,
       turnId: turn.turnId,
     });
+    return { store, sink, checkpointMs, logger };
+  }
+
+  #register(
+    opened: OpenedTurn,
+    turn: TurnState,
+    content: InputPart[],
+    body: () => Promise<void>,
+  ): AcceptedTurn {
+    this.#turns.set(turn.turnId, turn);
+    this.#byConversation.set(turn.conversationId, turn);
+    return {
+      conversationId: turn.conversationId,
+      turnId: turn.turnId,
+      userMessageId: opened.userMessageId,
+      assistantMessageId: turn.assistantMessageId,
+      start: () => {
+        turn.done = this.#run(turn, content, opened.userMessageId, body);
+      },
+    };
+  }
+
+  async #run(
+    turn: TurnState,
+    content: InputPart[],
+    userMessageId: string,
+    body: () => Promise<void>,
+  ): Promise<void> {
+    const { sink } = this.#options;
+    const { logger } = this.#context(turn);
     sink.emit(turn.conversationId, {
       type: 'turn.started',
       turnId: turn.turnId,
@@ -154,7 +190,7 @@ export class Router {
     });
     logger.info({ profile: turn.profileId, model: turn.model }, 'turn started');
     try {
-      await streamTurn({ turn, store, sink, logger, checkpointMs });
+      await body();
     } catch (error) {
       // Storage failed while ending the turn: still end it for every client.
       logger.error({ err: error }, 'turn could not be finished');

@@ -1,9 +1,9 @@
-import type { ChatMessage, ProviderFinishReason, ToolSpec } from '../adapters/provider.ts';
-import { ErrorCode, toHearthError } from '../common/errors.ts';
+import type { ChatMessage, ToolSpec } from '../adapters/provider.ts';
 import type { Logger } from '../common/logger.ts';
-import type { MessageStatus, Usage } from '../common/protocol.ts';
+import type { Usage } from '../common/protocol.ts';
 import type { ConversationStore } from '../mcp/service/store/conversation-store.ts';
-import { closeText, replyContent, stopReasonOf, type ActiveTurn } from './active-turn.ts';
+import { closeText, type ActiveTurn } from './active-turn.ts';
+import { runTurnLifecycle } from './turn-lifecycle.ts';
 import type { EventSink } from './event-sink.ts';
 import { streamRound } from './stream-round.ts';
 import { runToolCall } from './tools/run-tool-call.ts';
@@ -79,45 +79,23 @@ async function runToolRound(
 }
 
 /**
- * Streams one turn to the event sink: rounds of provider calls and tool calls until the model
- * answers in text. The reply is checkpointed while it streams, and whatever ends the turn (the
- * end of the stream, Stop, an error, shutdown), it is persisted with its status before the last
- * event goes out.
+ * Streams one chat turn: rounds of provider calls and tool calls until the model answers in
+ * text. Ending it (persisting, the last event) is the lifecycle's job.
  */
 export async function streamTurn(context: StreamTurnContext): Promise<void> {
-  const { turn, store, sink, logger } = context;
-  const { conversationId, turnId } = turn;
-  const signal = turn.controller.signal;
+  const { turn, sink } = context;
   const tools: ToolSpec[] = [...turn.tools.values()].map(({ name, description, inputSchema }) => ({
     name,
     description,
     inputSchema,
   }));
-  let usage: Usage | null = null;
-  let finishReason: ProviderFinishReason;
-  let checkpointed = turn.revision;
-  const persist = (status: MessageStatus, error?: { code: string; message: string }) =>
-    store.updateMessage(turn.assistantMessageId, {
-      content: replyContent(turn),
-      status,
-      usage,
-      ...(error && { error }),
-    });
-  const checkpoint = setInterval(() => {
-    if (turn.revision === checkpointed) return;
-    checkpointed = turn.revision;
-    persist('streaming');
-  }, context.checkpointMs);
-  checkpoint.unref();
-
-  try {
+  await runTurnLifecycle(context, async (progress) => {
     for (let round = 0; ; round += 1) {
       // The last allowed round offers no tools, so the model has to answer in words.
       const offered = round < turn.maxToolRounds && tools.length > 0 ? { tools } : {};
       const result = await streamRound({ turn, sink, request: { ...turn.request, ...offered } });
-      usage = addUsage(usage, result.usage);
-      finishReason = result.finishReason;
-      if (result.calls.length === 0 || !('tools' in offered)) break;
+      progress.usage = addUsage(progress.usage, result.usage);
+      if (result.calls.length === 0 || !('tools' in offered)) return result.finishReason;
       const roundText = turn.text;
       closeText(turn);
       await runToolRound(context, {
@@ -126,30 +104,5 @@ export async function streamTurn(context: StreamTurnContext): Promise<void> {
         toolCalls: result.calls,
       });
     }
-    persist('complete');
-    sink.emit(conversationId, { type: 'turn.done', turnId, usage, finishReason });
-    logger.info({ usage, finishReason }, 'turn done');
-  } catch (error) {
-    clearInterval(checkpoint);
-    if (signal.aborted && stopReasonOf(signal) === 'cancelled') {
-      persist('cancelled');
-      sink.emit(conversationId, { type: 'turn.done', turnId, usage, finishReason: 'cancelled' });
-      logger.info('turn cancelled');
-    } else if (signal.aborted) {
-      const wire = {
-        code: ErrorCode.interrupted,
-        message: 'Hearth was shutting down; the partial reply is kept.',
-      };
-      persist('interrupted', wire);
-      sink.emit(conversationId, { type: 'turn.error', turnId, ...wire });
-      logger.warn('turn interrupted by shutdown');
-    } else {
-      const failure = toHearthError(error);
-      persist('failed', failure.toWire());
-      sink.emit(conversationId, { type: 'turn.error', turnId, ...failure.toWire() });
-      logger.warn({ err: failure, code: failure.code }, 'turn failed');
-    }
-  } finally {
-    clearInterval(checkpoint);
-  }
+  });
 }

@@ -86,6 +86,7 @@ function setup(providers: Record<string, ChatProvider>, profile: Record<string, 
       config: () => config,
       providers: () => new Map(Object.entries(providers)),
     }),
+    media: { put: () => Promise.reject(new Error('no media in this test')) },
     logger: createLogger({ level: 'silent' }),
     checkpointMs: 1000,
   });

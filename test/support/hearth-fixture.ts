@@ -28,6 +28,8 @@ export interface TestHearthOptions {
   /** Raw config merged over the fixture's (validated by the real schema). */
   config?: Record<string, unknown>;
   dataDir?: string;
+  /** API keys by provider id, as if read from the environment. */
+  providerKeys?: Record<string, string>;
 }
 
 export async function startTestHearth(options: TestHearthOptions = {}): Promise<TestHearth> {
@@ -55,7 +57,7 @@ export async function startTestHearth(options: TestHearthOptions = {}): Promise<
     ...options.config,
   });
   const secrets: Secrets = {
-    providerKeys: new Map(),
+    providerKeys: new Map(Object.entries(options.providerKeys ?? {})),
     tokens: [
       { name: 'admin', role: 'admin', hash: hashToken(adminToken) },
       { name: 'kid', role: 'user', hash: hashToken(userToken) },

@@ -20,7 +20,15 @@ const cidr = z.string().refine((value) => ipaddr.isValidCIDR(value), {
   message: 'expected a network in CIDR form, such as 192.168.0.0/16',
 });
 
-export const providerKinds = ['openai', 'openai-compatible', 'anthropic', 'ollama'] as const;
+export const chatKinds = ['openai', 'openai-compatible', 'anthropic', 'ollama'] as const;
+export const imageKinds = ['openai-images', 'automatic1111'] as const;
+export const providerKinds = [...chatKinds, ...imageKinds] as const;
+export type ChatKind = (typeof chatKinds)[number];
+export type ImageKind = (typeof imageKinds)[number];
+
+export function isImageKind(kind: string): kind is ImageKind {
+  return (imageKinds as readonly string[]).includes(kind);
+}
 
 const providerSchema = z.strictObject({
   kind: z.enum(providerKinds),
@@ -28,6 +36,8 @@ const providerSchema = z.strictObject({
   apiKeyEnv: z.string().regex(envNamePattern, 'expected an environment variable name').optional(),
   /** Milliseconds before an unanswered provider request fails. */
   timeoutMs: z.number().int().positive().default(120_000),
+  /** automatic1111: milliseconds between progress polls for previews. */
+  pollMs: z.number().int().positive().optional(),
 });
 
 const profileSchema = z.strictObject({
@@ -126,6 +136,8 @@ export const configSchema = z
       .record(z.string().regex(idPattern, 'expected a short id'), profileSchema)
       .default({}),
     defaultProfile: z.string().optional(),
+    /** The profile `image.generate` uses when none is named; else the first image profile. */
+    defaultImageProfile: z.string().optional(),
   })
   .superRefine((config, ctx) => {
     for (const [id, profile] of Object.entries(config.profiles)) {
@@ -145,6 +157,31 @@ export const configSchema = z
           });
         }
       });
+    }
+    const kindOf = (profileId: string) =>
+      config.providers[config.profiles[profileId]?.provider ?? '']?.kind ?? '';
+    if (
+      config.defaultProfile !== undefined &&
+      config.defaultProfile in config.profiles &&
+      isImageKind(kindOf(config.defaultProfile))
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['defaultProfile'],
+        message: `names "${config.defaultProfile}", an image profile; name a chat profile`,
+      });
+    }
+    if (config.defaultImageProfile !== undefined) {
+      if (
+        !(config.defaultImageProfile in config.profiles) ||
+        !isImageKind(kindOf(config.defaultImageProfile))
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['defaultImageProfile'],
+          message: `names "${config.defaultImageProfile}", which is not a profile of an image provider`,
+        });
+      }
     }
     if (config.defaultProfile !== undefined && !(config.defaultProfile in config.profiles)) {
       ctx.addIssue({

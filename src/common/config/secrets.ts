@@ -34,7 +34,11 @@ export function resolveSecrets(config: HearthConfig, env: Env): Secrets {
   const providerKeys = new Map<string, string>();
   for (const [id, provider] of Object.entries(config.providers)) {
     if (provider.apiKeyEnv === undefined) {
-      if (provider.kind === 'openai' || provider.kind === 'anthropic') {
+      if (
+        provider.kind === 'openai' ||
+        provider.kind === 'anthropic' ||
+        provider.kind === 'openai-images'
+      ) {
         problems.push(
           `providers.${id}.apiKeyEnv: the ${provider.kind} kind needs an API key; name the variable that holds it`,
         );

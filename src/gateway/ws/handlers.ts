@@ -17,7 +17,6 @@ export interface HandlerDeps {
 }
 
 const notYet: Partial<Record<ClientFrame['type'], string>> = {
-  'image.generate': 'Image generation is not available on this Hearth yet',
   'devices.subscribe': 'Zigbee devices are not available on this Hearth yet',
   'device.set': 'Zigbee devices are not available on this Hearth yet',
 };
@@ -50,12 +49,21 @@ export function handleFrame(session: Session, frame: ClientFrame, deps: HandlerD
       deps.hub.unsubscribe(session, frame.conversationId);
       session.send({ type: 'ack', ...id, conversationId: frame.conversationId });
       return;
-    case 'chat.send': {
-      const turn = deps.router.accept({
-        conversationId: frame.conversationId,
-        profile: frame.profile,
-        content: frame.content,
-      });
+    case 'chat.send':
+    case 'image.generate': {
+      const turn =
+        frame.type === 'chat.send'
+          ? deps.router.accept({
+              conversationId: frame.conversationId,
+              profile: frame.profile,
+              content: frame.content,
+            })
+          : deps.router.acceptImage({
+              conversationId: frame.conversationId,
+              profile: frame.profile,
+              prompt: frame.prompt,
+              size: frame.size,
+            });
       // The sender watches its own turn from here on, whether or not it subscribed before.
       if (!deps.hub.isSubscribed(session, turn.conversationId)) {
         deps.hub.subscribe(session, turn.conversationId, { liveOnly: true });

@@ -159,7 +159,6 @@ export class Session implements Subscriber {
     this.principal = principal;
     this.logger.info({ user: principal.name, client: frame.client }, 'client connected');
     const { profiles } = this.#options;
-    const list = profiles.list();
     this.send({
       type: 'welcome',
       ...(frame.id === undefined ? {} : { id: frame.id }),
@@ -167,12 +166,12 @@ export class Session implements Subscriber {
       sessionId: this.id,
       user: principal.name,
       role: principal.role,
-      profiles: list,
+      profiles: profiles.list(),
       defaultProfile: profiles.defaultProfile() ?? null,
-      setup:
-        list.length === 0
-          ? { configured: false, message: this.#options.setupHint }
-          : { configured: true },
+      defaultImageProfile: profiles.defaultImageProfile() ?? null,
+      setup: profiles.hasChat()
+        ? { configured: true }
+        : { configured: false, message: this.#options.setupHint },
     });
   }
 
