@@ -42,18 +42,30 @@ export function openTurn(options: {
     }
   }
   const profile = options.profileFor(conversation);
-  conversation ??= store.createConversation({
-    id: newId('c'),
-    title: titleFrom(options.content),
-    profile: profile.id,
-  });
+  // One commit for the conversation, the user's message and the empty reply.
+  return store.transaction(() => persistStart(store, conversation, profile, options.content));
+}
+
+function persistStart(
+  store: ConversationStore,
+  existing: ConversationView | undefined,
+  profile: { id: string; model: string },
+  content: InputPart[],
+): OpenedTurn & { profile: { id: string; model: string } } {
+  const conversation =
+    existing ??
+    store.createConversation({
+      id: newId('c'),
+      title: titleFrom(content),
+      profile: profile.id,
+    });
   const turnId = newId('t');
   const common = { conversationId: conversation.id, turnId, profile: profile.id };
   const user = store.insertMessage({
     ...common,
     id: newId('m'),
     role: 'user',
-    content: options.content,
+    content: content,
     status: 'complete',
     model: null,
   });

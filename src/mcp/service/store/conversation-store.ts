@@ -23,6 +23,8 @@ export interface ConversationStore {
   setLastSeq(conversationId: string, seq: number): void;
   /** Marks replies left `streaming` by a crash as `interrupted`; returns how many. */
   interruptStreaming(): number;
+  /** Runs `work` as one transaction: all its writes land together, with one commit. */
+  transaction<T>(work: () => T): T;
 }
 
 export interface NewMessage {
@@ -98,8 +100,10 @@ function toConversation(row: ConversationRow): ConversationView {
 /** ConversationStore on node:sqlite; statements are prepared once. */
 export class SqliteConversationStore implements ConversationStore {
   readonly #statements: Record<string, StatementSync>;
+  readonly #db: DatabaseSync;
 
   constructor(db: DatabaseSync) {
+    this.#db = db;
     this.#statements = {
       insertConversation: db.prepare(
         'INSERT INTO conversations (id, title, profile, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
@@ -212,5 +216,18 @@ export class SqliteConversationStore implements ConversationStore {
       'Hearth stopped while this reply was streaming',
     );
     return Number(result.changes);
+  }
+
+  transaction<T>(work: () => T): T {
+    if (this.#db.isTransaction) return work();
+    this.#db.exec('BEGIN');
+    try {
+      const result = work();
+      this.#db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
   }
 }
