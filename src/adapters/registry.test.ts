@@ -4,7 +4,9 @@ import { configSchema } from '../common/config/schema.ts';
 import type { Secrets } from '../common/config/secrets.ts';
 import { HearthError } from '../common/errors.ts';
 import type { ChatProvider, ChatRequest, ProviderEvent } from './provider.ts';
-import { createChatProviders } from './registry.ts';
+import { createChatProviders, createImageProviders } from './registry.ts';
+import { loadConfig } from '../common/config/load.ts';
+import { resolveSecrets } from '../common/config/secrets.ts';
 
 const secrets = (keys: Record<string, string> = {}): Secrets => ({
   providerKeys: new Map(Object.entries(keys)),
@@ -111,5 +113,29 @@ describe('createChatProviders for every kind', () => {
     expect((error as HearthError).message).toMatch(
       /providers\.claude\.apiKeyEnv: the anthropic kind needs an API key/,
     );
+  });
+});
+
+describe('config.example.yaml', () => {
+  it('builds every chat and image provider it names', async () => {
+    const example = new URL('../../config.example.yaml', import.meta.url).pathname;
+    const { config } = await loadConfig({ env: { HEARTH_CONFIG: example } });
+    const env = {
+      OPENAI_API_KEY: 'sk-x',
+      ANTHROPIC_API_KEY: 'sk-ant-x',
+      HEARTH_TOKEN_PARENTS: 'p'.repeat(20),
+      HEARTH_TOKEN_KITCHEN: 'k'.repeat(20),
+    };
+    const keys = resolveSecrets(config, env);
+    expect([...createChatProviders(config, keys).keys()]).toEqual([
+      'openai',
+      'claude',
+      'ollama',
+      'llamacpp',
+    ]);
+    expect([...createImageProviders(config, keys).keys()]).toEqual([
+      'openai-images',
+      'stable-diffusion',
+    ]);
   });
 });

@@ -115,9 +115,10 @@ describe('config.example.yaml', () => {
   it('is a valid configuration whose secrets resolve from the variables it names', async () => {
     const example = join(import.meta.dirname, '..', '..', '..', 'config.example.yaml');
     const { config } = await loadConfig({ env: { HEARTH_CONFIG: example }, cwd: dir });
-    expect(Object.keys(config.profiles)).toEqual(['everyday', 'smart']);
+    expect(Object.keys(config.profiles)).toEqual(['everyday', 'smart', 'gpt', 'paint', 'paint-cloud']);
     const env = {
       OPENAI_API_KEY: 'sk-x',
+      ANTHROPIC_API_KEY: 'sk-ant-x',
       HEARTH_TOKEN_PARENTS: 'p'.repeat(20),
       HEARTH_TOKEN_KITCHEN: 'k'.repeat(20),
     };
