@@ -123,8 +123,8 @@ export async function startHearth(options: HearthOptions): Promise<RunningHearth
       ? 'localhost'
       : config.server.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
-  logger.info({ url, profiles: profiles.list().length }, 'Hearth is listening');
   if (bootstrap.createdToken !== undefined) options.onAdminToken?.(bootstrap.createdToken, url);
+  logger.info({ url, profiles: profiles.list().length }, 'Hearth is listening');
 
   let stopping: Promise<void> | undefined;
   return {

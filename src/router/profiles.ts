@@ -4,7 +4,7 @@ import { isImageKind, type HearthConfig, type ProfileConfig } from '../common/co
 import { ErrorCode, HearthError } from '../common/errors.ts';
 
 export const setupHint =
-  'No AI provider is configured yet, and no local Ollama answered. Add one under `providers` and a profile under `profiles` ' +
+  'No chat provider is configured yet (and no local Ollama answered). Add one under `providers` and a profile under `profiles` ' +
   'in config.yaml (see config.example.yaml), for example an Ollama, llama.cpp or LM Studio server, then restart Hearth.';
 
 /** One provider and model to try for a turn. */

@@ -25,7 +25,20 @@ function addUsage(total: Usage | null, round: Usage | null): Usage | null {
   };
 }
 
-/** Runs the model's tool calls of one round, in parallel, and feeds the results back. */
+/** The arguments as clients are shown them: parsed when valid JSON, else the model's text. */
+function shownArguments(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * Runs the model's tool calls of one round in parallel and feeds the results back. Each result
+ * joins the reply the moment its event goes out, so a snapshot, a checkpoint or a Stop never
+ * holds fewer results than clients have seen; results that come after a Stop are dropped.
+ */
 async function runToolRound(
   context: StreamTurnContext,
   calls: ChatMessage & { role: 'assistant' },
@@ -34,46 +47,41 @@ async function runToolRound(
   const { conversationId, turnId } = turn;
   const signal = turn.controller.signal;
   const toolCalls = calls.toolCalls ?? [];
-  const outcomes = await Promise.all(
+  for (const call of toolCalls) {
+    turn.parts.push({ type: 'tool_call', id: call.id, name: call.name, arguments: call.arguments });
+    sink.emit(conversationId, {
+      type: 'tool.call',
+      turnId,
+      callId: call.id,
+      name: call.name,
+      arguments: shownArguments(call.arguments),
+    });
+  }
+  turn.revision += 1;
+  const results = await Promise.all(
     toolCalls.map(async (call) => {
-      turn.parts.push({
-        type: 'tool_call',
-        id: call.id,
-        name: call.name,
-        arguments: call.arguments,
-      });
-      const started = { type: 'tool.call' as const, turnId, callId: call.id, name: call.name };
-      let shown: unknown = call.arguments;
-      try {
-        shown = JSON.parse(call.arguments);
-      } catch {
-        // Broken JSON is shown as the model wrote it.
-      }
-      sink.emit(conversationId, { ...started, arguments: shown });
-      const outcome = await runToolCall(call, turn.tools, signal);
+      const result = await runToolCall(call, turn.tools, signal);
+      signal.throwIfAborted();
+      turn.parts.push({ type: 'tool_result', callId: call.id, name: call.name, ...result });
+      turn.revision += 1;
       sink.emit(conversationId, {
         type: 'tool.result',
         turnId,
         callId: call.id,
         name: call.name,
-        ...outcome.result,
+        ...result,
       });
-      return { call, outcome };
+      return { call, result };
     }),
   );
-  signal.throwIfAborted();
-  for (const { call, outcome } of outcomes) {
-    turn.parts.push({ type: 'tool_result', callId: call.id, name: call.name, ...outcome.result });
-  }
-  turn.revision += 1;
   turn.request.messages.push(
     calls,
-    ...outcomes.map(({ call, outcome }) => ({
+    ...results.map(({ call, result }) => ({
       role: 'tool' as const,
       toolCallId: call.id,
       name: call.name,
-      content: outcome.result.content,
-      isError: outcome.result.isError,
+      content: result.content,
+      isError: result.isError,
     })),
   );
 }

@@ -115,7 +115,13 @@ describe('config.example.yaml', () => {
   it('is a valid configuration whose secrets resolve from the variables it names', async () => {
     const example = join(import.meta.dirname, '..', '..', '..', 'config.example.yaml');
     const { config } = await loadConfig({ env: { HEARTH_CONFIG: example }, cwd: dir });
-    expect(Object.keys(config.profiles)).toEqual(['everyday', 'smart', 'gpt', 'paint', 'paint-cloud']);
+    expect(Object.keys(config.profiles)).toEqual([
+      'everyday',
+      'smart',
+      'gpt',
+      'paint',
+      'paint-cloud',
+    ]);
     const env = {
       OPENAI_API_KEY: 'sk-x',
       ANTHROPIC_API_KEY: 'sk-ant-x',
@@ -126,5 +132,22 @@ describe('config.example.yaml', () => {
       'parents',
       'kitchen-kiosk',
     ]);
+  });
+});
+
+describe('profile fallback', () => {
+  it('must be a provider of the same kind as the profile', async () => {
+    await writeConfig(
+      [
+        'providers:',
+        '  local: { kind: ollama }',
+        '  sd: { kind: automatic1111, baseURL: "http://127.0.0.1:7860" }',
+        'profiles:',
+        '  chat: { provider: local, model: m, fallback: [{ provider: sd, model: x }] }',
+      ].join('\n'),
+    );
+    await expect(loadConfig({ env: {}, cwd: dir })).rejects.toThrow(
+      /profiles\.chat\.fallback\.0\.provider: .*same kind/,
+    );
   });
 });

@@ -148,7 +148,20 @@ export const configSchema = z
           message: `names provider "${profile.provider}", which is not under providers`,
         });
       }
+      const profileKind = config.providers[profile.provider]?.kind;
       profile.fallback.forEach((entry, index) => {
+        const fallbackKind = config.providers[entry.provider]?.kind;
+        if (
+          profileKind !== undefined &&
+          fallbackKind !== undefined &&
+          isImageKind(profileKind) !== isImageKind(fallbackKind)
+        ) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['profiles', id, 'fallback', index, 'provider'],
+            message: `names provider "${entry.provider}", which is not the same kind (chat or image) as the profile's provider`,
+          });
+        }
         if (!(entry.provider in config.providers)) {
           ctx.addIssue({
             code: 'custom',

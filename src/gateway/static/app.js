@@ -7,6 +7,10 @@
  * sessionStorage), so after a reload the page shows them again and subscribes with
  * `afterSeq` = that seq, getting exactly the events it missed. Without a saved view (a new
  * tab) it subscribes without `afterSeq` and starts from the server's snapshot.
+ *
+ * A reply is a list of parts in the order they happened: text, tool calls (each with its result
+ * once it came) and images. Images live under `/media/`, which wants the token as a bearer
+ * header, so the page fetches them and shows blob URLs.
  */
 
 const protocolVersion = 1;
@@ -22,9 +26,10 @@ const keys = {
 };
 /** sessionStorage: one conversation's messages as rendered, with the seq they reflect. */
 const viewKey = (conversationId) => `hearth.view.${conversationId}`;
-const viewVersion = 1;
+const viewVersion = 2;
 
 const maxTextLength = 200_000;
+const maxPromptLength = 32_000;
 const heartbeatMs = 25_000;
 const pongTimeoutMs = 10_000;
 const saveDelayMs = 250;
@@ -39,7 +44,9 @@ const ui = {
   forgetToken: /** @type {HTMLButtonElement} */ (byId('forget-token')),
   main: byId('main'),
   setup: byId('setup'),
+  setupTitle: byId('setup-title'),
   setupText: byId('setup-text'),
+  setupImages: byId('setup-images'),
   tokenForm: /** @type {HTMLFormElement} */ (byId('token-form')),
   tokenInput: /** @type {HTMLInputElement} */ (byId('token-input')),
   tokenReason: byId('token-reason'),
@@ -87,9 +94,21 @@ const storage = {
 // State.
 
 /**
- * @typedef {{ id: string, turnId: string, role: 'user' | 'assistant', text: string,
- *   status: string, error: { code: string, message: string } | null, profile: string | null,
- *   model: string | null, note?: string }} Message
+ * One piece of a message, in order. A tool part holds a call and, once it came, its result;
+ * `args` is the arguments as compact JSON (or the model's text when it was not JSON). An image
+ * part is a preview while `preview` is set, and the final image once `image.done` came.
+ *
+ * @typedef {{ type: 'text', text: string }
+ *   | { type: 'tool', callId: string, name: string, args: string | null,
+ *       result: { content: string, isError: boolean } | null }
+ *   | { type: 'image', url: string, mediaType: string | null, preview: boolean, index: number }
+ * } Part
+ */
+
+/**
+ * @typedef {{ id: string, turnId: string, role: 'user' | 'assistant', parts: Part[],
+ *   kind: 'chat' | 'image', status: string, error: { code: string, message: string } | null,
+ *   profile: string | null, model: string | null, note?: string }} Message
  */
 
 const state = {
@@ -97,8 +116,10 @@ const state = {
   /** @type {WebSocket | null} */ socket: null,
   welcomed: false,
   configured: true,
-  /** @type {Array<{ id: string, label: string, model: string }>} */ profiles: [],
+  /** @type {Array<{ id: string, label: string, model: string, kind: 'chat' | 'image' }>} */
+  profiles: [],
   /** @type {string | null} */ defaultProfile: null,
+  /** @type {string | null} */ defaultImageProfile: null,
   /** @type {string | null} */ conversationId: null,
   conversationTitle: '',
   /** @type {string | null} */ conversationProfile: null,
@@ -126,9 +147,20 @@ const state = {
   halted: false,
 };
 
-/** Rendered elements by message id. */
-/** @type {Map<string, { root: HTMLElement, meta: HTMLElement, text: HTMLElement, status: HTMLElement }>} */
+/**
+ * Rendered elements by message id; `parts[i]` shows the message's `parts[i]`.
+ * @typedef {{ root: HTMLElement, meta: HTMLElement, body: HTMLElement, status: HTMLElement,
+ *   parts: HTMLElement[] }} MessageView
+ */
+/** @type {Map<string, MessageView>} */
 const views = new Map();
+
+/**
+ * Images fetched with the token, by their `/media/` URL: the blob URL once loaded. Entries no
+ * message refers to any more are revoked (see `pruneMedia`).
+ * @type {Map<string, { promise: Promise<string>, blobUrl: string | null, dropped: boolean }>}
+ */
+const media = new Map();
 
 class RequestError extends Error {
   /** @param {string} code @param {string} message */
@@ -191,6 +223,7 @@ function boot() {
   });
   ui.profile.addEventListener('change', () => {
     storage.set('localStorage', keys.profile, ui.profile.value);
+    updateControls();
   });
   ui.noticeClose.addEventListener('click', hideNotice);
   ui.connection.addEventListener('click', () => {
@@ -274,8 +307,11 @@ function onWelcome(welcome) {
   state.reconnectAttempt = 0;
   state.helloError = null;
   setConnection('connected', welcome.user ? `Connected as ${welcome.user}` : 'Connected');
-  state.profiles = Array.isArray(welcome.profiles) ? welcome.profiles : [];
+  state.profiles = (Array.isArray(welcome.profiles) ? welcome.profiles : [])
+    .filter((p) => p && typeof p.id === 'string')
+    .map((p) => ({ ...p, kind: p.kind === 'image' ? 'image' : 'chat' }));
   state.defaultProfile = welcome.defaultProfile ?? null;
+  state.defaultImageProfile = welcome.defaultImageProfile ?? null;
   state.configured = welcome.setup ? welcome.setup.configured !== false : true;
   renderProfiles();
   renderSetup(state.configured ? null : (welcome.setup?.message ?? 'Hearth is not set up yet.'));
@@ -432,6 +468,11 @@ function applySnapshot(frame) {
   state.conversationTitle = frame.conversation?.title ?? state.conversationTitle;
   state.conversationProfile = frame.conversation?.profile ?? null;
   state.messages = (Array.isArray(frame.messages) ? frame.messages : []).map(fromMessageView);
+  for (const message of state.messages) {
+    if (message.role !== 'user') continue;
+    const reply = state.messages.find((m) => m.turnId === message.turnId && m.role === 'assistant');
+    if (reply) message.kind = reply.kind;
+  }
   const streaming = state.messages.findLast(
     (m) => m.role === 'assistant' && m.status === 'streaming',
   );
@@ -439,21 +480,98 @@ function applySnapshot(frame) {
   state.stopping = false;
   if (state.conversationProfile) selectProfile(state.conversationProfile);
   renderAll();
+  pruneMedia();
   scrollToEnd(true);
   saveSoon();
 }
 
 function fromMessageView(view) {
+  const role = view.role === 'user' ? 'user' : 'assistant';
+  const parts = partsOf(view.content);
+  const profile = view.profile ?? null;
   return {
     id: String(view.id),
     turnId: String(view.turnId),
-    role: view.role === 'user' ? 'user' : 'assistant',
-    text: textOf(view.content),
+    role,
+    parts,
+    kind: parts.some((p) => p.type === 'image') || kindOf(profile) === 'image' ? 'image' : 'chat',
     status: typeof view.status === 'string' ? view.status : 'complete',
     error: view.error ?? null,
-    profile: view.profile ?? null,
+    profile,
     model: view.model ?? null,
   };
+}
+
+/** A stored message's content as parts: each tool result joins the call it answers. */
+function partsOf(content) {
+  /** @type {Part[]} */
+  const parts = [];
+  if (!Array.isArray(content)) return parts;
+  for (const part of content) {
+    if (!part || typeof part !== 'object') continue;
+    if (part.type === 'text' && typeof part.text === 'string') {
+      addText(parts, part.text);
+    } else if (part.type === 'tool_call') {
+      toolPart(parts, String(part.id), String(part.name), argumentsText(part.arguments, true));
+    } else if (part.type === 'tool_result') {
+      const tool = toolPart(parts, String(part.callId), String(part.name), null);
+      tool.result = { content: String(part.content ?? ''), isError: part.isError === true };
+    } else if (part.type === 'image' && typeof part.url === 'string') {
+      parts.push(imagePart(part.url, part.mediaType, false, 0));
+    }
+  }
+  return parts;
+}
+
+function addText(parts, text) {
+  if (text === '') return;
+  const last = parts.at(-1);
+  if (last?.type === 'text') last.text += text;
+  else parts.push({ type: 'text', text });
+}
+
+/** The tool part of a call, made (at the end) if it is not there yet. */
+function toolPart(parts, callId, name, args) {
+  const found = parts.find((p) => p.type === 'tool' && p.callId === callId);
+  if (found && found.type === 'tool') {
+    if (found.args === null && args !== null) found.args = args;
+    return found;
+  }
+  /** @type {Part & { type: 'tool' }} */
+  const part = { type: 'tool', callId, name, args, result: null };
+  parts.push(part);
+  return part;
+}
+
+/** @returns {Part & { type: 'image' }} */
+function imagePart(url, mediaType, preview, index) {
+  return {
+    type: 'image',
+    url,
+    mediaType: typeof mediaType === 'string' ? mediaType : null,
+    preview,
+    index: Number.isInteger(index) ? index : 0,
+  };
+}
+
+/**
+ * Tool arguments as compact JSON, the same whether they came live (parsed when valid JSON) or
+ * stored (the model's text): `raw` says the value is the model's text.
+ */
+function argumentsText(value, raw) {
+  if (raw || typeof value === 'string') {
+    const text = String(value ?? '');
+    try {
+      return JSON.stringify(JSON.parse(text));
+    } catch {
+      return text;
+    }
+  }
+  try {
+    return JSON.stringify(value) ?? '';
+  } catch {
+    return String(value);
+  }
 }
 
 function textOf(content) {
@@ -462,6 +580,18 @@ function textOf(content) {
     .filter((part) => part && part.type === 'text' && typeof part.text === 'string')
     .map((part) => part.text)
     .join('');
+}
+
+/** A message's text parts, joined. */
+function messageText(message) {
+  return message.parts
+    .filter((p) => p.type === 'text')
+    .map((p) => p.text)
+    .join('');
+}
+
+function kindOf(profileId) {
+  return state.profiles.find((p) => p.id === profileId)?.kind ?? 'chat';
 }
 
 function applyEvent(event) {
@@ -478,11 +608,14 @@ function applyEvent(event) {
   const stick = isNearEnd();
   switch (event.type) {
     case 'turn.started': {
+      const kind = kindOf(event.profile ?? null);
+      const text = textOf(event.content);
       upsertMessage({
         id: event.userMessageId,
         turnId: event.turnId,
         role: 'user',
-        text: textOf(event.content),
+        parts: text === '' ? [] : [{ type: 'text', text }],
+        kind,
         status: 'complete',
         error: null,
         profile: event.profile ?? null,
@@ -492,7 +625,8 @@ function applyEvent(event) {
         id: event.assistantMessageId,
         turnId: event.turnId,
         role: 'assistant',
-        text: '',
+        parts: [],
+        kind,
         status: 'streaming',
         error: null,
         profile: event.profile ?? null,
@@ -502,17 +636,83 @@ function applyEvent(event) {
       state.stopping = false;
       updateControls();
       if (!state.conversationTitle) {
-        state.conversationTitle = textOf(event.content).slice(0, 80);
+        state.conversationTitle = text.slice(0, 80);
         renderTitle();
       }
       break;
     }
     case 'text.delta': {
+      if (typeof event.text !== 'string' || event.text === '') break;
       const message = assistantOf(event.turnId);
-      if (typeof event.text === 'string' && event.text !== '') {
-        message.text += event.text;
+      const last = message.parts.at(-1);
+      if (last?.type === 'text') {
+        last.text += event.text;
         const view = views.get(message.id);
-        if (view) appendText(view.text, event.text);
+        const element = view?.parts.at(-1);
+        if (element) appendText(element, event.text);
+      } else {
+        addPart(message, { type: 'text', text: event.text });
+      }
+      break;
+    }
+    case 'tool.call': {
+      const message = assistantOf(event.turnId);
+      const args = argumentsText(event.arguments, false);
+      const callId = String(event.callId);
+      const index = message.parts.findIndex((p) => p.type === 'tool' && p.callId === callId);
+      if (index === -1) {
+        addPart(message, { type: 'tool', callId, name: String(event.name), args, result: null });
+      } else {
+        const part = /** @type {Part & { type: 'tool' }} */ (message.parts[index]);
+        part.args = args;
+        updatePart(message, index);
+      }
+      break;
+    }
+    case 'tool.result': {
+      const message = assistantOf(event.turnId);
+      const callId = String(event.callId);
+      const result = { content: String(event.content ?? ''), isError: event.isError === true };
+      const index = message.parts.findIndex((p) => p.type === 'tool' && p.callId === callId);
+      if (index === -1) {
+        addPart(message, { type: 'tool', callId, name: String(event.name), args: null, result });
+      } else {
+        const part = /** @type {Part & { type: 'tool' }} */ (message.parts[index]);
+        part.result = result;
+        updatePart(message, index);
+      }
+      break;
+    }
+    case 'image.partial': {
+      if (typeof event.url !== 'string') break;
+      const message = assistantOf(event.turnId);
+      message.kind = 'image';
+      // A preview never replaces the final image, nor a newer preview.
+      if (message.parts.some((p) => p.type === 'image' && !p.preview)) break;
+      const index = message.parts.findLastIndex((p) => p.type === 'image' && p.preview);
+      const part = imagePart(event.url, null, true, event.index);
+      if (index === -1) {
+        addPart(message, part);
+      } else {
+        const old = /** @type {Part & { type: 'image' }} */ (message.parts[index]);
+        if (part.index < old.index) break;
+        message.parts[index] = part;
+        updatePart(message, index);
+      }
+      break;
+    }
+    case 'image.done': {
+      if (typeof event.url !== 'string') break;
+      const message = assistantOf(event.turnId);
+      message.kind = 'image';
+      const part = imagePart(event.url, event.mediaType, false, 0);
+      const index = message.parts.findLastIndex((p) => p.type === 'image' && p.preview);
+      if (index === -1) {
+        addPart(message, part);
+      } else {
+        // The final image takes the preview's place.
+        message.parts[index] = part;
+        updatePart(message, index);
       }
       break;
     }
@@ -540,7 +740,7 @@ function applyEvent(event) {
       break;
     }
     default:
-      // Events this page does not show yet (tools, images) still advance the seq.
+      // Events this page does not know still advance the seq.
       break;
   }
   scrollToEnd(stick);
@@ -563,7 +763,8 @@ function assistantOf(turnId) {
     id: `turn-${turnId}`,
     turnId,
     role: 'assistant',
-    text: '',
+    parts: [],
+    kind: 'chat',
     status: 'streaming',
     error: null,
     profile: null,
@@ -609,7 +810,8 @@ function restoreView(conversationId) {
       saved?.v !== viewVersion ||
       !Number.isInteger(saved.seq) ||
       saved.seq < 0 ||
-      !Array.isArray(saved.messages)
+      !Array.isArray(saved.messages) ||
+      !saved.messages.every((m) => m && Array.isArray(m.parts))
     ) {
       return;
     }
@@ -667,15 +869,38 @@ function startNewConversation() {
   state.subscribing = false;
   hideNotice();
   renderAll();
+  pruneMedia();
 }
 
 // ---------------------------------------------------------------------------------------------
 // Actions.
 
+/** The profile picked for the next message, and whether it chats or makes images. */
+function chosenProfile() {
+  return state.profiles.find((p) => p.id === ui.profile.value) ?? null;
+}
+
+function chosenKind() {
+  return chosenProfile()?.kind ?? 'chat';
+}
+
+function hasImageProfiles() {
+  return state.profiles.some((p) => p.kind === 'image');
+}
+
+/**
+ * Whether the composer is offered: with a token, and something to send to (chat needs a chat
+ * profile; without one, image profiles still work).
+ */
+function canCompose() {
+  return Boolean(state.token) && (state.configured || hasImageProfiles());
+}
+
 function canSend() {
   return (
     state.welcomed &&
-    state.configured &&
+    canCompose() &&
+    (state.configured || chosenKind() === 'image') &&
     !state.sending &&
     !state.subscribing &&
     state.runningTurnId === null &&
@@ -686,12 +911,18 @@ function canSend() {
 async function sendMessage() {
   if (!canSend()) return;
   const text = ui.composer.value.trim();
-  if (text.length > maxTextLength) {
-    showNotice(`That message is too long (at most ${maxTextLength.toLocaleString()} characters).`);
+  const image = chosenKind() === 'image';
+  const limit = image ? maxPromptLength : maxTextLength;
+  if (text.length > limit) {
+    const what = image ? 'image description' : 'message';
+    showNotice(`That ${what} is too long (at most ${limit.toLocaleString()} characters).`);
     return;
   }
   const conversationId = state.conversationId;
-  const frame = { type: 'chat.send', content: [{ type: 'text', text }] };
+  /** @type {Record<string, unknown>} */
+  const frame = image
+    ? { type: 'image.generate', prompt: text }
+    : { type: 'chat.send', content: [{ type: 'text', text }] };
   if (conversationId) frame.conversationId = conversationId;
   if (ui.profile.value) frame.profile = ui.profile.value;
   state.sending = true;
@@ -798,22 +1029,83 @@ function renderMessage(message) {
 
   const meta = document.createElement('div');
   meta.className = 'message-meta';
-  const text = document.createElement('div');
-  text.className = 'message-text';
-  text.dataset.testid = 'message-text';
-  text.append(document.createTextNode(message.text));
+  const body = document.createElement('div');
+  body.className = 'message-body';
+  body.dataset.testid = 'message-body';
   const status = document.createElement('div');
   status.className = 'message-status';
   status.dataset.testid = 'message-status';
 
   const bubble = document.createElement('div');
   bubble.className = 'bubble';
-  bubble.append(text, status);
+  bubble.append(body, status);
   root.append(meta, bubble);
-  const view = { root, meta, text, status };
+  /** @type {MessageView} */
+  const view = { root, meta, body, status, parts: [] };
   views.set(message.id, view);
+  message.parts.forEach((part) => {
+    const element = renderPart(message, part);
+    view.parts.push(element);
+    body.append(element);
+  });
   fillMessageView(message, view);
   return root;
+}
+
+/** Adds a part at the end of a message, and shows it. */
+function addPart(message, part) {
+  message.parts.push(part);
+  const view = views.get(message.id);
+  if (!view) return;
+  const element = renderPart(message, part);
+  view.parts.push(element);
+  view.body.append(element);
+  setFlags(message, view);
+}
+
+/** Shows a changed part in place. */
+function updatePart(message, index) {
+  const view = views.get(message.id);
+  const part = message.parts[index];
+  const element = view?.parts[index];
+  if (!view || !part || !element) return;
+  if (part.type === 'tool' && element instanceof HTMLDetailsElement) {
+    fillTool(element, part);
+  } else if (part.type === 'image' && element.classList.contains('image')) {
+    fillImage(element, message, part);
+  } else {
+    const fresh = renderPart(message, part);
+    element.replaceWith(fresh);
+    view.parts[index] = fresh;
+  }
+  setFlags(message, view);
+}
+
+/** @param {Message} message @param {Part} part */
+function renderPart(message, part) {
+  if (part.type === 'tool') {
+    const element = document.createElement('details');
+    element.className = 'tool';
+    element.dataset.testid = 'tool-call';
+    fillTool(element, part);
+    return element;
+  }
+  if (part.type === 'image') {
+    const figure = document.createElement('figure');
+    figure.className = 'image';
+    figure.dataset.testid = 'message-image';
+    const img = document.createElement('img');
+    img.decoding = 'async';
+    img.alt = '';
+    figure.append(img);
+    fillImage(figure, message, part);
+    return figure;
+  }
+  const text = document.createElement('div');
+  text.className = 'message-text';
+  text.dataset.testid = 'message-text';
+  text.append(document.createTextNode(part.text));
+  return text;
 }
 
 function updateMessageView(message) {
@@ -825,6 +1117,12 @@ function fillMessageView(message, view) {
   view.root.dataset.status = message.status;
   if (message.role === 'user') {
     view.meta.textContent = 'You';
+    if (message.kind === 'image') {
+      const kind = document.createElement('span');
+      kind.className = 'model';
+      kind.textContent = ' · image';
+      view.meta.append(kind);
+    }
   } else {
     view.meta.textContent = assistantLabel(message);
     if (message.model) {
@@ -837,6 +1135,244 @@ function fillMessageView(message, view) {
   const marker = statusText(message);
   view.status.textContent = marker;
   view.status.hidden = marker === '';
+  setFlags(message, view);
+}
+
+/**
+ * `data-kind` and `data-waiting` steer the streaming cues in CSS: an image turn shows a
+ * placeholder until its first picture, a chat turn shows dots while nothing is moving (before
+ * its first word, and between a tool result and the next word).
+ */
+function setFlags(message, view) {
+  view.root.dataset.kind = message.kind;
+  const last = message.parts.at(-1);
+  const moving =
+    last !== undefined &&
+    (last.type === 'text' ||
+      (last.type === 'tool' && last.result === null) ||
+      (last.type === 'image' && last.preview));
+  const waiting =
+    message.status === 'streaming' &&
+    !moving &&
+    !(message.kind === 'image' && message.parts.length === 0);
+  view.root.dataset.waiting = String(waiting);
+}
+
+// ----- Tool calls: one compact line each, details on demand.
+
+const svgNamespace = 'http://www.w3.org/2000/svg';
+
+function toolIcon() {
+  const svg = document.createElementNS(svgNamespace, 'svg');
+  svg.setAttribute('class', 'tool-icon');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  const path = document.createElementNS(svgNamespace, 'path');
+  path.setAttribute('fill', 'currentColor');
+  path.setAttribute(
+    'd',
+    'M22.7 19.3 13.6 10.2c.9-2.3.4-5-1.5-6.9-2-2-5-2.4-7.4-1.3l4.3 4.3-3 3-4.4-4.3C.4 7.4.9 10.4 2.9 12.4c1.9 1.9 4.6 2.4 6.9 1.5l9.1 9.1c.4.4 1 .4 1.4 0l2.4-2.3c.4-.5.4-1.1 0-1.4Z',
+  );
+  svg.append(path);
+  return svg;
+}
+
+/** @param {HTMLDetailsElement} element @param {Part & { type: 'tool' }} part */
+function fillTool(element, part) {
+  const state = part.result === null ? 'pending' : part.result.isError ? 'error' : 'ok';
+  element.dataset.state = state;
+  element.dataset.callId = part.callId;
+
+  const summary = document.createElement('summary');
+  summary.className = 'tool-summary';
+  const call = document.createElement('span');
+  call.className = 'tool-call';
+  const name = document.createElement('span');
+  name.className = 'tool-name';
+  name.textContent = part.name;
+  const args = document.createElement('span');
+  args.className = 'tool-args';
+  args.textContent = `(${argumentsSummary(part.args)})`;
+  call.append(name, args);
+  const result = document.createElement('span');
+  result.className = 'tool-result';
+  result.dataset.testid = 'tool-result';
+  if (part.result !== null) {
+    const line = oneLine(part.result.content, 80);
+    // The leading space keeps the line readable as text; the layout spaces it anyway.
+    result.textContent = part.result.isError ? ` → failed: ${line}` : ` → ${line}`;
+  }
+  summary.append(toolIcon(), call, result);
+  summary.title = part.result?.isError ? `${part.name} failed` : part.name;
+
+  const detail = document.createElement('div');
+  detail.className = 'tool-detail';
+  detail.append(detailBlock('Arguments', prettyArguments(part.args)));
+  if (part.result !== null) {
+    detail.append(detailBlock(part.result.isError ? 'Error' : 'Result', part.result.content));
+  }
+  element.replaceChildren(summary, detail);
+}
+
+function detailBlock(label, text) {
+  const block = document.createElement('div');
+  const title = document.createElement('div');
+  title.className = 'tool-label';
+  title.textContent = label;
+  const pre = document.createElement('pre');
+  pre.className = 'tool-pre';
+  pre.textContent = text;
+  block.append(title, pre);
+  return block;
+}
+
+/** Arguments in a few characters: a lone value as itself, else `key: value` pairs. */
+function argumentsSummary(args) {
+  if (args === null || args === '') return '';
+  let value;
+  try {
+    value = JSON.parse(args);
+  } catch {
+    return oneLine(args, 60);
+  }
+  const brief = (v) => (typeof v === 'string' ? v : JSON.stringify(v));
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    const entries = Object.entries(value);
+    if (entries.length === 1) return oneLine(brief(entries[0][1]), 60);
+    return oneLine(entries.map(([key, v]) => `${key}: ${brief(v)}`).join(', '), 60);
+  }
+  return oneLine(brief(value), 60);
+}
+
+function prettyArguments(args) {
+  if (args === null) return '(not known)';
+  try {
+    return JSON.stringify(JSON.parse(args), null, 2);
+  } catch {
+    return args;
+  }
+}
+
+function oneLine(text, max) {
+  const flat = String(text).replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+// ----- Images: fetched with the token, shown as blob URLs.
+
+/** @type {WeakMap<HTMLElement, { requested: number, shown: number, shownUrl: string | null }>} */
+const figureStates = new WeakMap();
+
+/** @param {HTMLElement} figure @param {Message} message @param {Part & { type: 'image' }} part */
+function fillImage(figure, message, part) {
+  figure.dataset.preview = String(part.preview);
+  const img = /** @type {HTMLImageElement} */ (figure.querySelector('img'));
+  const prompt = messageText(
+    state.messages.find((m) => m.turnId === message.turnId && m.role === 'user') ?? {
+      parts: [],
+    },
+  );
+  const what = part.preview ? 'Preview of an image' : 'Image';
+  img.alt = prompt ? `${what}: ${oneLine(prompt, 200)}` : what;
+  showImage(figure, part.url);
+}
+
+/** Shows `url` in the figure once fetched; a later request wins over an earlier one. */
+function showImage(figure, url) {
+  let shown = figureStates.get(figure);
+  if (!shown) {
+    shown = { requested: 0, shown: 0, shownUrl: null };
+    figureStates.set(figure, shown);
+  }
+  const figureState = shown;
+  if (figure.dataset.url === url && figureState.shownUrl === url) return;
+  const order = ++figureState.requested;
+  figure.dataset.url = url;
+  if (figureState.shownUrl === null) figure.dataset.state = 'loading';
+  loadMedia(url).then(
+    (blobUrl) => {
+      if (order <= figureState.shown) return;
+      figureState.shown = order;
+      const img = /** @type {HTMLImageElement} */ (figure.querySelector('img'));
+      const stick = isNearEnd();
+      const onLoad = () => {
+        if (figureState.shown !== order) return;
+        figureState.shownUrl = url;
+        figure.dataset.state = 'shown';
+        scrollToEnd(stick);
+        pruneMedia();
+      };
+      img.addEventListener('load', onLoad, { once: true });
+      img.addEventListener(
+        'error',
+        () => {
+          if (figureState.shown === order) figure.dataset.state = 'failed';
+        },
+        { once: true },
+      );
+      img.src = blobUrl;
+    },
+    () => {
+      if (order === figureState.requested && figureState.shownUrl === null) {
+        figure.dataset.state = 'failed';
+      }
+    },
+  );
+}
+
+/** The blob URL of a `/media/` image, fetched once with the token. */
+function loadMedia(url) {
+  const cached = media.get(url);
+  if (cached) return cached.promise;
+  /** @type {{ promise: Promise<string>, blobUrl: string | null, dropped: boolean }} */
+  const entry = { promise: Promise.resolve(''), blobUrl: null, dropped: false };
+  entry.promise = (async () => {
+    const target = new URL(url, location.href);
+    // The token only ever goes to this Hearth.
+    if (target.origin !== location.origin || !target.pathname.startsWith('/media/')) {
+      throw new Error('Not a Hearth image');
+    }
+    if (!state.token) throw new Error('Signed out');
+    const response = await fetch(target, {
+      headers: { Authorization: `Bearer ${state.token}` },
+      credentials: 'omit',
+    });
+    if (!response.ok) throw new Error(`The image could not be loaded (${response.status}).`);
+    const blob = await response.blob();
+    const blobUrl = URL.createObjectURL(blob);
+    if (entry.dropped) {
+      URL.revokeObjectURL(blobUrl);
+      throw new Error('No longer needed');
+    }
+    entry.blobUrl = blobUrl;
+    return blobUrl;
+  })();
+  // A failure is not remembered: the next showing tries again.
+  entry.promise.catch(() => {
+    if (media.get(url) === entry) media.delete(url);
+  });
+  media.set(url, entry);
+  return entry.promise;
+}
+
+/** Revokes the blob URLs of images that no message shows any more (replaced previews). */
+function pruneMedia() {
+  const used = new Set();
+  for (const message of state.messages) {
+    for (const part of message.parts) if (part.type === 'image') used.add(part.url);
+  }
+  for (const figure of ui.messages.querySelectorAll('figure.image')) {
+    const element = /** @type {HTMLElement} */ (figure);
+    const shownUrl = figureStates.get(element)?.shownUrl;
+    if (shownUrl) used.add(shownUrl);
+  }
+  for (const [url, entry] of media) {
+    if (used.has(url)) continue;
+    media.delete(url);
+    entry.dropped = true;
+    if (entry.blobUrl) URL.revokeObjectURL(entry.blobUrl);
+  }
 }
 
 function assistantLabel(message) {
@@ -881,17 +1417,42 @@ function updateEmpty() {
 function renderProfiles() {
   const stored = storage.get('localStorage', keys.profile);
   ui.profile.replaceChildren();
-  for (const profile of state.profiles) {
-    const option = document.createElement('option');
-    option.value = profile.id;
-    option.textContent = profile.label || profile.id;
-    if (profile.model) option.title = profile.model;
-    ui.profile.append(option);
+  // Chat and image profiles in their own groups, once there are image profiles at all.
+  const grouped = hasImageProfiles();
+  for (const [kind, label] of [
+    ['chat', 'Chat'],
+    ['image', 'Image'],
+  ]) {
+    const profiles = state.profiles.filter((p) => p.kind === kind);
+    if (profiles.length === 0) continue;
+    /** @type {HTMLElement} */
+    let parent = ui.profile;
+    if (grouped) {
+      const group = document.createElement('optgroup');
+      group.label = label;
+      ui.profile.append(group);
+      parent = group;
+    }
+    for (const profile of profiles) {
+      const option = document.createElement('option');
+      option.value = profile.id;
+      option.textContent = profile.label || profile.id;
+      option.dataset.kind = kind;
+      if (profile.model) option.title = profile.model;
+      parent.append(option);
+    }
   }
   const known = (id) => id !== null && state.profiles.some((p) => p.id === id);
-  const choice = [state.conversationProfile, stored, state.defaultProfile].find(known);
+  const choice = [
+    state.conversationProfile,
+    stored,
+    state.defaultProfile,
+    state.defaultImageProfile,
+    state.profiles[0]?.id ?? null,
+  ].find(known);
   if (choice) ui.profile.value = choice;
   for (const message of state.messages) updateMessageView(message);
+  updateControls();
 }
 
 function selectProfile(profileId) {
@@ -900,6 +1461,10 @@ function selectProfile(profileId) {
 
 function renderSetup(message) {
   ui.setup.hidden = message === null;
+  // Without a chat provider, image profiles still work: say so, and keep the composer.
+  const images = message !== null && hasImageProfiles();
+  ui.setupTitle.textContent = images ? 'Chat needs one more step' : 'Hearth needs one more step';
+  ui.setupImages.hidden = !images;
   ui.setupText.replaceChildren();
   if (message !== null) {
     // `backticks` in the hint become code spans; everything stays text.
@@ -945,12 +1510,21 @@ function hideNotice() {
 
 function updateControls() {
   const running = state.runningTurnId !== null;
-  ui.composer.disabled = !state.token || !state.configured;
-  ui.composerForm.hidden = !state.token || !state.configured;
+  const compose = canCompose();
+  const image = chosenKind() === 'image';
+  ui.composer.disabled = !compose;
+  ui.composerForm.hidden = !compose;
+  ui.composerForm.dataset.kind = image ? 'image' : 'chat';
   ui.hint.hidden = ui.composerForm.hidden;
-  ui.composer.placeholder = !state.configured
-    ? 'Chat is off until an AI provider is set up'
-    : 'Message Hearth…';
+  ui.hint.textContent = image
+    ? 'Enter to create the image · Shift+Enter for a new line'
+    : 'Enter to send · Shift+Enter for a new line';
+  ui.composer.placeholder = image
+    ? 'Describe an image…'
+    : !state.configured
+      ? 'Chat is off until an AI provider is set up'
+      : 'Message Hearth…';
+  ui.send.textContent = image ? 'Create' : 'Send';
   ui.send.disabled = !canSend();
   ui.send.hidden = running;
   ui.stop.hidden = !running;

@@ -19,7 +19,7 @@ function validatorFor(schema: Record<string, unknown>): ValidateFunction | null 
 }
 
 export type ArgumentCheck =
-  { ok: true; args: Record<string, unknown> } | { ok: false; problem: string; parsed: unknown };
+  { ok: true; args: Record<string, unknown> } | { ok: false; problem: string };
 
 /**
  * Parses a model's argument text and checks it against the tool's schema. Small local models
@@ -33,11 +33,10 @@ export function checkArguments(text: string, schema: Record<string, unknown>): A
     return {
       ok: false,
       problem: `The arguments are not valid JSON (${(error as Error).message}).`,
-      parsed: text,
     };
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    return { ok: false, problem: 'The arguments must be a JSON object.', parsed };
+    return { ok: false, problem: 'The arguments must be a JSON object.' };
   }
   const validate = validatorFor(schema);
   if (validate && !validate(parsed)) {
@@ -47,7 +46,6 @@ export function checkArguments(text: string, schema: Record<string, unknown>): A
     return {
       ok: false,
       problem: `The arguments do not match the tool's schema: ${problems.join('; ')}.`,
-      parsed,
     };
   }
   return { ok: true, args: parsed as Record<string, unknown> };

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ErrorCode, HearthError } from '../../../common/errors.ts';
 
 const extensions: Record<string, string> = {
   'image/png': 'png',
   'image/jpeg': 'jpg',
   'image/webp': 'webp',
+  'image/gif': 'gif',
 };
 const mediaTypes: Record<string, string> = Object.fromEntries(
   Object.entries(extensions).map(([type, ext]) => [ext, type]),
@@ -18,7 +20,7 @@ export interface StoredMedia {
   bytes: number;
 }
 
-const namePattern = /^([0-9a-f]{64})\.(png|jpg|webp)$/;
+const namePattern = /^([0-9a-f]{64})\.(png|jpg|webp|gif)$/;
 
 /**
  * Images in the data folder, named by the SHA-256 of their bytes, so the same image is kept
@@ -34,7 +36,12 @@ export class MediaStore {
 
   async put(data: Uint8Array, mediaType: string): Promise<StoredMedia> {
     const extension = extensions[mediaType];
-    if (!extension) throw new Error(`Unsupported media type ${mediaType}`);
+    // SVG and the like could carry script: only raster formats are kept and served.
+    if (!extension)
+      throw new HearthError(
+        ErrorCode.providerError,
+        `The provider sent an image of type ${mediaType}, which Hearth does not keep`,
+      );
     const hash = createHash('sha256').update(data).digest('hex');
     const name = `${hash}.${extension}`;
     const file = join(this.#dir, name);
