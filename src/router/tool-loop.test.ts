@@ -243,6 +243,38 @@ describe('the tool loop', () => {
   });
 });
 
+describe('tool results and snapshots', () => {
+  it('a result is in the reply as soon as its event went out, even while another tool runs', async () => {
+    const model = scripted('p', [
+      [
+        call('fast', 'hearth__calculator', '{"expression":"1+1"}'),
+        call('slow', 'test__slow', '{}'),
+        finish('tool_calls'),
+      ],
+    ]);
+    const { router, events, store } = setup({ p: model });
+    const turn = router.accept({ content: [{ type: 'text', text: 'go' }] });
+    turn.start();
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(events.filter((e) => e.type === 'tool.result')).toEqual([
+      expect.objectContaining({ callId: 'fast', content: '2' }),
+    ]);
+    const live = router.snapshot(turn.conversationId)?.messages[1];
+    expect(live?.content.map((p) => p.type)).toEqual(['tool_call', 'tool_call', 'tool_result']);
+    router.cancel(turn.turnId);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(store.listMessages(turn.conversationId)[1]).toMatchObject({
+      status: 'cancelled',
+      content: [
+        expect.objectContaining({ id: 'fast' }),
+        expect.objectContaining({ id: 'slow' }),
+        expect.objectContaining({ callId: 'fast' }),
+      ],
+    });
+    expect(events.filter((e) => e.type === 'tool.result')).toHaveLength(1);
+  });
+});
+
 describe('fallback', () => {
   it('moves to the next provider when the first fails before any token', async () => {
     const down = scripted('down', [
