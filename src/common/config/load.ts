@@ -10,6 +10,8 @@ export type Env = Readonly<Record<string, string | undefined>>;
 
 export interface LoadedConfig {
   config: HearthConfig;
+  /** The file's values with the environment's overrides, before defaults and validation. */
+  raw: Record<string, unknown>;
   /** Absolute path of the YAML file read, or undefined when only defaults and env were used. */
   file: string | undefined;
 }
@@ -102,16 +104,31 @@ export async function loadConfig(options: { env: Env; cwd?: string }): Promise<L
     fromEnv.add(override.path.join('.'));
   }
 
+  const config = validateConfig(raw, { where: file ?? 'defaults and environment', cwd, fromEnv });
+  return { config, file, raw };
+}
+
+/**
+ * Validates raw configuration values with the one schema: the defaults filled in, `dataDir`
+ * made absolute. Throws `invalid_config` naming `where`, each key and its problem (and the
+ * environment variable, for keys it set).
+ */
+export function validateConfig(
+  raw: Record<string, unknown>,
+  options: { where: string; cwd?: string; fromEnv?: ReadonlySet<string> },
+): HearthConfig {
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const key = issue.path.join('.');
-      const source = envOverrides.find((o) => o.path.join('.') === key && fromEnv.has(key));
+      const source = envOverrides.find(
+        (o) => o.path.join('.') === key && options.fromEnv?.has(key),
+      );
       return source ? `${source.env}: ${describeIssue(issue, raw)}` : describeIssue(issue, raw);
     });
-    throw configError(file ?? 'defaults and environment', lines.join('; '));
+    throw configError(options.where, lines.join('; '));
   }
   const config = parsed.data;
-  config.dataDir = resolve(cwd, config.dataDir);
-  return { config, file };
+  config.dataDir = resolve(options.cwd ?? process.cwd(), config.dataDir);
+  return config;
 }
