@@ -39,6 +39,8 @@ export interface ImagePart {
   type: 'image';
   url: string;
   mediaType: string;
+  /** Set when the turn ended before its final image: this is the last preview shown. */
+  preview?: boolean;
 }
 
 /**

@@ -26,20 +26,29 @@ export async function streamImageTurn(
   const signal = turn.controller.signal;
   await runTurnLifecycle(context, async (progress) => {
     let finished = false;
-    for await (const event of turn.provider.generate(turn.request, signal)) {
-      const { url } = await media.put(event.data, event.mediaType);
-      signal.throwIfAborted();
-      if (event.type === 'partial') {
-        sink.emit(conversationId, { type: 'image.partial', turnId, index: event.index, url });
-        continue;
+    let lastPreview: { url: string; mediaType: string } | undefined;
+    try {
+      for await (const event of turn.provider.generate(turn.request, signal)) {
+        const { url } = await media.put(event.data, event.mediaType);
+        signal.throwIfAborted();
+        if (event.type === 'partial') {
+          lastPreview = { url, mediaType: event.mediaType };
+          sink.emit(conversationId, { type: 'image.partial', turnId, index: event.index, url });
+          continue;
+        }
+        turn.parts.push({ type: 'image', url, mediaType: event.mediaType });
+        turn.revision += 1;
+        if (event.usage) progress.usage = event.usage;
+        sink.emit(conversationId, { type: 'image.done', turnId, url, mediaType: event.mediaType });
+        finished = true;
       }
-      turn.parts.push({ type: 'image', url, mediaType: event.mediaType });
-      turn.revision += 1;
-      if (event.usage) progress.usage = event.usage;
-      sink.emit(conversationId, { type: 'image.done', turnId, url, mediaType: event.mediaType });
-      finished = true;
+      signal.throwIfAborted();
+    } catch (error) {
+      // A stopped or failed image keeps the last preview everyone saw, marked as a preview.
+      if (!finished && lastPreview)
+        turn.parts.push({ type: 'image', ...lastPreview, preview: true });
+      throw error;
     }
-    signal.throwIfAborted();
     if (!finished)
       throw new HearthError(
         ErrorCode.providerError,

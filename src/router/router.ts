@@ -231,6 +231,11 @@ export class Router {
     return { conversation, messages };
   }
 
+  /** Whether a turn is running in the conversation (its reply still streaming). */
+  isBusy(conversationId: string): boolean {
+    return this.#byConversation.has(conversationId);
+  }
+
   get runningTurns(): number {
     return this.#turns.size;
   }

@@ -1,22 +1,25 @@
 /**
  * The web page in a real headless Chromium against a real Hearth and the OpenAI double:
- * sending, streaming, resume after reload and reconnect, Stop, setup and token handling.
+ * sending, streaming, resume after reload and reconnect, Stop, setup and token handling, and
+ * tool calls shown inside replies.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setupHint } from '../../src/router/profiles.ts';
 import { startOpenAIDouble } from '../doubles/openai-double.ts';
-import { launchBrowser, watchPageProblems } from '../support/browser.ts';
+import {
+  assistantSelector,
+  launchBrowser,
+  openPage,
+  replyParts,
+  send,
+  storedConversation,
+  texts,
+  until,
+  userSelector,
+  waitConnected,
+} from '../support/browser.ts';
 import { adminToken, startTestHearth } from '../support/hearth-fixture.ts';
-
-type Frame = Record<string, any>;
-
-interface OpenedPage {
-  page: Page;
-  /** Frames the page sent and received, over every socket it opened, in order. */
-  sent: Frame[];
-  received: Frame[];
-  problems: string[];
-}
 
 let browser: Browser | undefined;
 
@@ -33,50 +36,8 @@ async function newContext(): Promise<BrowserContext> {
   return browser.newContext({ viewport: { width: 900, height: 800 } });
 }
 
-async function openPage(context: BrowserContext, url: string): Promise<OpenedPage> {
-  const page = await context.newPage();
-  const sent: Frame[] = [];
-  const received: Frame[] = [];
-  page.on('websocket', (socket) => {
-    socket.on('framesent', ({ payload }) => sent.push(JSON.parse(String(payload))));
-    socket.on('framereceived', ({ payload }) => received.push(JSON.parse(String(payload))));
-  });
-  const problems = watchPageProblems(page);
-  await page.goto(url);
-  return { page, sent, received, problems };
-}
-
-const assistantSelector = '[data-testid="message"][data-role="assistant"]';
-const userSelector = '[data-testid="message"][data-role="user"]';
-
-async function waitConnected(page: Page): Promise<void> {
-  await page.waitForSelector('[data-testid="connection-state"][data-state="connected"]');
-}
-
-async function texts(page: Page, selector: string): Promise<string[]> {
-  return page.locator(`${selector} [data-testid="message-text"]`).allTextContents();
-}
-
 async function lastAssistantText(page: Page): Promise<string> {
   return (await texts(page, assistantSelector)).at(-1) ?? '';
-}
-
-/** Polls `probe` until `ok` holds, failing with the last value seen. */
-async function until<T>(
-  what: string,
-  probe: () => Promise<T>,
-  ok: (value: T) => boolean,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) {
-      throw new Error(`Timed out waiting for ${what}; last value: ${JSON.stringify(value)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -89,15 +50,6 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
   } finally {
     clearTimeout(timer);
   }
-}
-
-async function storedConversation(page: Page): Promise<string | null> {
-  return page.evaluate<string | null>('localStorage.getItem("hearth.conversation")');
-}
-
-async function send(page: Page, text: string): Promise<void> {
-  await page.fill('[data-testid="composer"]', text);
-  await page.click('[data-testid="send"]');
 }
 
 /** A slow scripted reply: `count` words, `delayMs` apart. */
@@ -337,6 +289,78 @@ describe('web page', () => {
     expect(await page.locator('[data-testid="send"]').isVisible()).toBe(true);
   });
 
+  it('shows tool calls and their results in order inside the reply, live, after a reload and from a snapshot', async () => {
+    await using double = await startOpenAIDouble();
+    await using hearth = await startTestHearth({
+      providerBaseURL: double.baseURL,
+      config: {
+        profiles: { default: { provider: 'double', model: 'test-model', tools: ['hearth__*'] } },
+      },
+    });
+    await using context = await newContext();
+    // One round of two parallel calls (one fails), then the answer.
+    double.enqueue(
+      {
+        type: 'tool-calls',
+        text: ['Let me work that out. '],
+        calls: [
+          { id: 'call_a', name: 'hearth__calculator', arguments: '{"expression":"6*7"}' },
+          { id: 'call_b', name: 'hearth__calculator', arguments: '{"expression": "1/0"}' },
+        ],
+      },
+      { type: 'text', chunks: ['It is ', '42.'] },
+    );
+    const { page, received, problems } = await openPage(
+      context,
+      `${hearth.url}/#token=${adminToken}`,
+    );
+    await waitConnected(page);
+    await send(page, 'What is 6 times 7?');
+    await page.waitForSelector(`${assistantSelector}[data-status="complete"]`);
+
+    const expected = [
+      'message-text: Let me work that out. ',
+      'tool-call[ok]: hearth__calculator(6*7) → 42',
+      'tool-call[error]: hearth__calculator(1/0) → failed: The result is not a finite number (Infinity)',
+      'message-text: It is 42.',
+    ];
+    expect(await replyParts(page)).toEqual(expected);
+    // Shown live, from events rather than a snapshot.
+    expect(received.filter((f) => f.type === 'tool.call')).toHaveLength(2);
+    expect(received.some((f) => f.type === 'snapshot')).toBe(false);
+    expect(double.requests).toHaveLength(2);
+
+    // The line opens to show the arguments and the whole result.
+    const line = page.locator('[data-testid="tool-call"][data-call-id="call_a"]');
+    expect(await line.locator('pre').first().isVisible()).toBe(false);
+    await line.locator('summary').click();
+    expect(await line.locator('pre').allTextContents()).toEqual([
+      '{\n  "expression": "6*7"\n}',
+      '42',
+    ]);
+
+    // After a reload, from the saved view: the same, exactly once.
+    await page.reload();
+    await waitConnected(page);
+    await until(
+      'the restored reply',
+      () => replyParts(page),
+      (parts) => parts.length > 0,
+    );
+    expect(await replyParts(page)).toEqual(expected);
+    expect(await page.locator('[data-testid="tool-call"]').count()).toBe(2);
+    expect(await texts(page, userSelector)).toEqual(['What is 6 times 7?']);
+
+    // A new tab starts from the server's snapshot and shows the same.
+    const second = await openPage(context, `${hearth.url}/`);
+    await waitConnected(second.page);
+    await second.page.waitForSelector(`${assistantSelector}[data-status="complete"]`);
+    expect(second.received.some((f) => f.type === 'snapshot')).toBe(true);
+    expect(await replyParts(second.page)).toEqual(expected);
+    expect(problems).toEqual([]);
+    expect(second.problems).toEqual([]);
+  });
+
   it('shows the setup message when no provider is configured', async () => {
     await using hearth = await startTestHearth();
     await using context = await newContext();
@@ -344,7 +368,8 @@ describe('web page', () => {
     await waitConnected(page);
     const setup = page.locator('[data-testid="setup-message"]');
     await setup.waitFor();
-    expect(await setup.textContent()).toContain('No AI provider is configured yet');
+    // The server's hint, its `code` spans shown as code.
+    expect(await setup.textContent()).toContain(setupHint.replaceAll('`', ''));
     expect(await page.locator('[data-testid="composer"]').isVisible()).toBe(false);
     expect(await page.locator('[data-testid="profile-select"]').isVisible()).toBe(false);
     expect(problems).toEqual([]);

@@ -135,6 +135,15 @@ describe('image turns', () => {
       finishReason: 'cancelled',
     });
     await sd.idle();
+    await client.request({ type: 'subscribe', conversationId: ack.conversationId });
+    const snapshot = await client.waitFor((f) => f.type === 'snapshot');
+    const partials = client.frames.filter(
+      (f) => f.type === 'image.partial' && f.turnId === ack.turnId,
+    );
+    expect(snapshot.messages.at(-1)).toMatchObject({
+      status: 'cancelled',
+      content: [{ type: 'image', url: partials.at(-1)?.url, preview: true }],
+    });
     expect(sd.interrupts).toBeGreaterThanOrEqual(1);
     expect(sd.interruptedJobs).toBe(1);
   });

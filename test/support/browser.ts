@@ -3,7 +3,13 @@
  * A missing browser is a failure with a clear message, never a skip.
  */
 import { existsSync } from 'node:fs';
-import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type ConsoleMessage,
+  type Page,
+} from 'playwright-core';
 
 /** Where Chromium lives; `HEARTH_CHROMIUM` overrides it. */
 export const chromiumPath = process.env.HEARTH_CHROMIUM ?? '/usr/bin/chromium';
@@ -44,4 +50,92 @@ export function watchPageProblems(page: Page): string[] {
     problems.push(`requestfailed: ${request.url()} ${request.failure()?.errorText ?? ''}`),
   );
   return problems;
+}
+
+/** A JSON frame as the page sent or received it. */
+export type Frame = Record<string, any>;
+
+export interface OpenedPage {
+  page: Page;
+  /** Frames the page sent and received, over every socket it opened, in order. */
+  sent: Frame[];
+  received: Frame[];
+  problems: string[];
+}
+
+/** Opens `url` in a new tab of `context`, recording its WebSocket frames and its problems. */
+export async function openPage(context: BrowserContext, url: string): Promise<OpenedPage> {
+  const page = await context.newPage();
+  const sent: Frame[] = [];
+  const received: Frame[] = [];
+  page.on('websocket', (socket) => {
+    socket.on('framesent', ({ payload }) => sent.push(JSON.parse(String(payload))));
+    socket.on('framereceived', ({ payload }) => received.push(JSON.parse(String(payload))));
+  });
+  const problems = watchPageProblems(page);
+  await page.goto(url);
+  return { page, sent, received, problems };
+}
+
+/** Waits until the page says it is connected (its hello was answered). */
+export async function waitConnected(page: Page): Promise<void> {
+  await page.waitForSelector('[data-testid="connection-state"][data-state="connected"]');
+}
+
+/** Polls `probe` until `ok` holds, failing with the last value seen. */
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T>,
+  ok: (value: T) => boolean,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) {
+      throw new Error(`Timed out waiting for ${what}; last value: ${JSON.stringify(value)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+export const assistantSelector = '[data-testid="message"][data-role="assistant"]';
+export const userSelector = '[data-testid="message"][data-role="user"]';
+
+/** The text parts of the messages `selector` matches, in order. */
+export async function texts(page: Page, selector: string): Promise<string[]> {
+  return page.locator(`${selector} [data-testid="message-text"]`).allTextContents();
+}
+
+/** The conversation the page remembers. */
+export async function storedConversation(page: Page): Promise<string | null> {
+  return page.evaluate<string | null>('localStorage.getItem("hearth.conversation")');
+}
+
+/** Types `text` into the composer and presses Send. */
+export async function send(page: Page, text: string): Promise<void> {
+  await page.fill('[data-testid="composer"]', text);
+  await page.click('[data-testid="send"]');
+}
+
+/**
+ * The parts of the last assistant reply, in order, as `kind[state]: text`: text parts, tool
+ * lines (`tool-call[ok|error|pending]`) and images (`message-image[preview|final]`).
+ */
+export async function replyParts(page: Page, selector = assistantSelector): Promise<string[]> {
+  const bodies = page.locator(`${selector} [data-testid="message-body"]`);
+  return bodies.last().evaluate((body) =>
+    [...body.children].map((element) => {
+      const kind = element.getAttribute('data-testid') ?? element.tagName;
+      if (kind === 'tool-call') {
+        return `${kind}[${element.getAttribute('data-state')}]: ${element.querySelector('summary')?.textContent ?? ''}`;
+      }
+      if (kind === 'message-image') {
+        const preview = element.getAttribute('data-preview') === 'true';
+        return `${kind}[${preview ? 'preview' : 'final'}]`;
+      }
+      return `${kind}: ${element.textContent ?? ''}`;
+    }),
+  );
 }

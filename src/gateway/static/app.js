@@ -512,10 +512,27 @@ function partsOf(content) {
     if (part.type === 'text' && typeof part.text === 'string') {
       addText(parts, part.text);
     } else if (part.type === 'tool_call') {
-      toolPart(parts, String(part.id), String(part.name), argumentsText(part.arguments, true));
+      const args = argumentsText(part.arguments, true);
+      parts.push({
+        type: 'tool',
+        callId: String(part.id),
+        name: String(part.name),
+        args,
+        result: null,
+      });
     } else if (part.type === 'tool_result') {
-      const tool = toolPart(parts, String(part.callId), String(part.name), null);
-      tool.result = { content: String(part.content ?? ''), isError: part.isError === true };
+      const result = { content: String(part.content ?? ''), isError: part.isError === true };
+      const index = findTool(parts, String(part.callId), 'result');
+      const tool = parts[index];
+      if (tool?.type === 'tool') tool.result = result;
+      else
+        parts.push({
+          type: 'tool',
+          callId: String(part.callId),
+          name: String(part.name),
+          args: null,
+          result,
+        });
     } else if (part.type === 'image' && typeof part.url === 'string') {
       parts.push(imagePart(part.url, part.mediaType, false, 0));
     }
@@ -530,17 +547,15 @@ function addText(parts, text) {
   else parts.push({ type: 'text', text });
 }
 
-/** The tool part of a call, made (at the end) if it is not there yet. */
-function toolPart(parts, callId, name, args) {
-  const found = parts.find((p) => p.type === 'tool' && p.callId === callId);
-  if (found && found.type === 'tool') {
-    if (found.args === null && args !== null) found.args = args;
-    return found;
-  }
-  /** @type {Part & { type: 'tool' }} */
-  const part = { type: 'tool', callId, name, args, result: null };
-  parts.push(part);
-  return part;
+/**
+ * The index of the tool part still waiting for a call's `result` (or, should a result have come
+ * first, for its `args`), or -1. Ids are only unique within a round, so only a part still
+ * missing that piece can be the one.
+ */
+function findTool(parts, callId, missing) {
+  return parts.findLastIndex(
+    (p) => p.type === 'tool' && p.callId === callId && p[missing] === null,
+  );
 }
 
 /** @returns {Part & { type: 'image' }} */
@@ -659,7 +674,7 @@ function applyEvent(event) {
       const message = assistantOf(event.turnId);
       const args = argumentsText(event.arguments, false);
       const callId = String(event.callId);
-      const index = message.parts.findIndex((p) => p.type === 'tool' && p.callId === callId);
+      const index = findTool(message.parts, callId, 'args');
       if (index === -1) {
         addPart(message, { type: 'tool', callId, name: String(event.name), args, result: null });
       } else {
@@ -673,7 +688,7 @@ function applyEvent(event) {
       const message = assistantOf(event.turnId);
       const callId = String(event.callId);
       const result = { content: String(event.content ?? ''), isError: event.isError === true };
-      const index = message.parts.findIndex((p) => p.type === 'tool' && p.callId === callId);
+      const index = findTool(message.parts, callId, 'result');
       if (index === -1) {
         addPart(message, { type: 'tool', callId, name: String(event.name), args: null, result });
       } else {
@@ -1263,6 +1278,9 @@ function oneLine(text, max) {
 
 /** @type {WeakMap<HTMLElement, { requested: number, shown: number, shownUrl: string | null }>} */
 const figureStates = new WeakMap();
+/** How many pictures are being decoded from each `/media/` URL's blob right now. */
+/** @type {Map<string, number>} */
+const decoding = new Map();
 
 /** @param {HTMLElement} figure @param {Message} message @param {Part & { type: 'image' }} part */
 function fillImage(figure, message, part) {
@@ -1278,7 +1296,11 @@ function fillImage(figure, message, part) {
   showImage(figure, part.url);
 }
 
-/** Shows `url` in the figure once fetched; a later request wins over an earlier one. */
+/**
+ * Shows `url` in the figure once fetched and decoded; a later request wins over an earlier one.
+ * Each picture is decoded in an image of its own that then takes the old one's place, so the
+ * page never swaps the source of an image still loading (which would abort its load).
+ */
 function showImage(figure, url) {
   let shown = figureStates.get(figure);
   if (!shown) {
@@ -1290,35 +1312,37 @@ function showImage(figure, url) {
   const order = ++figureState.requested;
   figure.dataset.url = url;
   if (figureState.shownUrl === null) figure.dataset.state = 'loading';
-  loadMedia(url).then(
-    (blobUrl) => {
-      if (order <= figureState.shown) return;
-      figureState.shown = order;
-      const img = /** @type {HTMLImageElement} */ (figure.querySelector('img'));
-      const stick = isNearEnd();
-      const onLoad = () => {
-        if (figureState.shown !== order) return;
+  const failed = () => {
+    if (order === figureState.requested && figureState.shownUrl === null) {
+      figure.dataset.state = 'failed';
+    }
+  };
+  loadMedia(url).then((blobUrl) => {
+    if (order <= figureState.shown) return;
+    const loader = new Image();
+    loader.decoding = 'async';
+    loader.src = blobUrl;
+    decoding.set(url, (decoding.get(url) ?? 0) + 1);
+    loader
+      .decode()
+      .then(() => {
+        if (order <= figureState.shown) return;
+        figureState.shown = order;
         figureState.shownUrl = url;
+        const old = /** @type {HTMLImageElement} */ (figure.querySelector('img'));
+        loader.alt = old.alt;
+        const stick = isNearEnd();
+        old.replaceWith(loader);
         figure.dataset.state = 'shown';
         scrollToEnd(stick);
+      }, failed)
+      .finally(() => {
+        const left = (decoding.get(url) ?? 1) - 1;
+        if (left > 0) decoding.set(url, left);
+        else decoding.delete(url);
         pruneMedia();
-      };
-      img.addEventListener('load', onLoad, { once: true });
-      img.addEventListener(
-        'error',
-        () => {
-          if (figureState.shown === order) figure.dataset.state = 'failed';
-        },
-        { once: true },
-      );
-      img.src = blobUrl;
-    },
-    () => {
-      if (order === figureState.requested && figureState.shownUrl === null) {
-        figure.dataset.state = 'failed';
-      }
-    },
-  );
+      });
+  }, failed);
 }
 
 /** The blob URL of a `/media/` image, fetched once with the token. */
@@ -1368,7 +1392,7 @@ function pruneMedia() {
     if (shownUrl) used.add(shownUrl);
   }
   for (const [url, entry] of media) {
-    if (used.has(url)) continue;
+    if (used.has(url) || decoding.has(url)) continue;
     media.delete(url);
     entry.dropped = true;
     if (entry.blobUrl) URL.revokeObjectURL(entry.blobUrl);
