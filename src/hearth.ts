@@ -1,6 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { discoverOllama } from './adapters/ollama/discover.ts';
 import { createChatProviders, createImageProviders } from './adapters/registry.ts';
+import { createApiPlugin } from './mcp/service/api/api-plugin.ts';
+import type { Authenticate } from './mcp/service/api/route.ts';
 import { MediaStore } from './mcp/service/media/media-store.ts';
 import { withLocalOllama } from './router/local-defaults.ts';
 import type { HearthConfig } from './common/config/schema.ts';
@@ -54,6 +56,37 @@ async function withDiscoveredProviders(
   return withLocalOllama(config, { baseURL: config.discovery.ollamaURL, models });
 }
 
+/** The REST API's view of the gateway's tokens: `Authorization: Bearer <token>` to a principal. */
+function bearerAuthenticator(auth: TokenAuth): Authenticate {
+  return (header) => {
+    const token = /^Bearer +(\S+)$/i.exec(header ?? '')?.[1];
+    return token === undefined ? undefined : auth.verify(token);
+  };
+}
+
+/**
+ * A hub that answers `unknown_conversation` for a conversation deleted over the REST API even
+ * while its event log is still in memory (the hub keeps logs of watched and recent
+ * conversations): storage decides what exists. The stale log goes with the hub's usual idle
+ * eviction; a `Hub.forget(conversationId)` would free it at once.
+ */
+class StoreCheckedHub extends Hub {
+  readonly #exists: (conversationId: string) => boolean;
+
+  constructor(
+    options: ConstructorParameters<typeof Hub>[0] & {
+      exists: (conversationId: string) => boolean;
+    },
+  ) {
+    super(options);
+    this.#exists = options.exists;
+  }
+
+  override lastSeq(conversationId: string): number | undefined {
+    return this.#exists(conversationId) ? super.lastSeq(conversationId) : undefined;
+  }
+}
+
 /** Wires every room into one process: the embedded default that `npm start` runs. */
 export async function startHearth(options: HearthOptions): Promise<RunningHearth> {
   const { secrets, logger } = options;
@@ -85,7 +118,8 @@ export async function startHearth(options: HearthOptions): Promise<RunningHearth
       url: `/media/${(await mediaStore.put(data, mediaType)).name}`,
     }),
   };
-  const hub: Hub = new Hub({
+  const hub: Hub = new StoreCheckedHub({
+    exists: (id) => store.lastSeq(id) !== undefined,
     replayEvents: config.stream.replayEvents,
     maxIdleLogs: config.stream.maxIdleLogs,
     source: {
@@ -116,6 +150,13 @@ export async function startHearth(options: HearthOptions): Promise<RunningHearth
     limits: config.limits,
     setupHint,
   });
+  await gateway.app.register(
+    createApiPlugin({
+      store,
+      authenticate: bearerAuthenticator(auth),
+      isBusy: (id) => router.isBusy(id),
+    }),
+  );
   await gateway.app.listen({ host: config.server.host, port: config.server.port });
   const address = gateway.app.server.address() as AddressInfo;
   const host =

@@ -163,8 +163,8 @@ export function patternMatcher(pattern: string): (channel: string) => boolean {
 }
 
 /**
- * The error for a bus that cannot take a message now. There is no `unavailable` code yet, so
- * this is `unavailable` (503) with a message that says what happened (shown to clients as such).
+ * The error for a bus that cannot take a message now: `unavailable` (503), with a message
+ * that says what happened (shown to clients as such).
  */
 export function busUnavailable(detail: string, cause?: unknown): HearthError {
   return new HearthError(ErrorCode.unavailable, `Event bus unavailable: ${detail}`, { cause });

@@ -6,6 +6,16 @@ import type {
   MessageView,
   Usage,
 } from '../../../common/protocol.ts';
+import {
+  ConversationQueries,
+  toConversation,
+  type ConversationPage,
+  type ConversationRow,
+  type PageCursor,
+  type SearchHit,
+} from './conversation-queries.ts';
+
+export type { ConversationPage, PageCursor, SearchHit } from './conversation-queries.ts';
 
 /** What the router needs from storage: conversations and their messages. */
 export interface ConversationStore {
@@ -25,6 +35,20 @@ export interface ConversationStore {
   interruptStreaming(): number;
   /** Runs `work` as one transaction: all its writes land together, with one commit. */
   transaction<T>(work: () => T): T;
+}
+
+/** What the REST API needs: conversations to browse, rename, delete and search. */
+export interface ConversationLibrary {
+  getConversation(id: string): ConversationView | undefined;
+  listMessages(conversationId: string): MessageView[];
+  /** Newest `updatedAt` first; `after` resumes just past a conversation of an earlier page. */
+  listConversations(page: { limit: number; after?: PageCursor | undefined }): ConversationPage;
+  /** The renamed conversation, or undefined when there is no such conversation. */
+  renameConversation(id: string, title: string): ConversationView | undefined;
+  /** Deletes the conversation and its messages; false when there was none. */
+  deleteConversation(id: string): boolean;
+  /** Titles, then message text, matching every word of `text`; `limit` hits in all. */
+  searchMessages(text: string, limit: number): SearchHit[];
 }
 
 export interface NewMessage {
@@ -60,14 +84,6 @@ interface MessageRow {
   created_at: string;
 }
 
-interface ConversationRow {
-  id: string;
-  title: string;
-  profile: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
 function toMessage(row: MessageRow): MessageView {
   return {
     id: row.id,
@@ -87,23 +103,15 @@ function toMessage(row: MessageRow): MessageView {
   };
 }
 
-function toConversation(row: ConversationRow): ConversationView {
-  return {
-    id: row.id,
-    title: row.title,
-    profile: row.profile,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-/** ConversationStore on node:sqlite; statements are prepared once. */
-export class SqliteConversationStore implements ConversationStore {
+/** ConversationStore and ConversationLibrary on node:sqlite; statements are prepared once. */
+export class SqliteConversationStore implements ConversationStore, ConversationLibrary {
   readonly #statements: Record<string, StatementSync>;
   readonly #db: DatabaseSync;
+  readonly #queries: ConversationQueries;
 
   constructor(db: DatabaseSync) {
     this.#db = db;
+    this.#queries = new ConversationQueries(db);
     this.#statements = {
       insertConversation: db.prepare(
         'INSERT INTO conversations (id, title, profile, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
@@ -216,6 +224,22 @@ export class SqliteConversationStore implements ConversationStore {
       'Hearth stopped while this reply was streaming',
     );
     return Number(result.changes);
+  }
+
+  listConversations(page: { limit: number; after?: PageCursor | undefined }): ConversationPage {
+    return this.#queries.listConversations(page);
+  }
+
+  renameConversation(id: string, title: string): ConversationView | undefined {
+    return this.#queries.renameConversation(id, title);
+  }
+
+  deleteConversation(id: string): boolean {
+    return this.#queries.deleteConversation(id);
+  }
+
+  searchMessages(text: string, limit: number): SearchHit[] {
+    return this.#queries.search(text, limit);
   }
 
   transaction<T>(work: () => T): T {

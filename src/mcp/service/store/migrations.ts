@@ -1,3 +1,12 @@
+/**
+ * SQL for the text parts of a message's JSON content, one per line: what search sees of a
+ * message. Part of migration 2, so it never changes; a new extraction needs a new migration.
+ */
+function textOfContent(column: string): string {
+  return `coalesce((SELECT group_concat(value ->> '$.text', char(10)) FROM json_each(${column})
+    WHERE value ->> '$.type' = 'text'), '')`;
+}
+
 /** Numbered schema changes, applied in order once each. Never edit one that has shipped. */
 export const migrations: ReadonlyArray<{ version: number; sql: string }> = [
   {
@@ -33,6 +42,40 @@ export const migrations: ReadonlyArray<{ version: number; sql: string }> = [
         key TEXT PRIMARY KEY,
         value TEXT NOT NULL
       );
+    `,
+  },
+  {
+    // Paging by (updated_at, id), and full-text search over message text and titles. Each FTS
+    // row shares its rowid with the message or conversation it indexes; triggers keep them in
+    // step. (VACUUM may renumber those rowids: after one, rebuild both indexes from their tables.)
+    version: 2,
+    sql: `
+      CREATE INDEX conversations_updated_id ON conversations (updated_at DESC, id DESC);
+      DROP INDEX conversations_updated;
+      CREATE VIRTUAL TABLE messages_fts USING fts5 (text, tokenize = 'unicode61 remove_diacritics 2');
+      CREATE VIRTUAL TABLE conversations_fts USING fts5 (title, tokenize = 'unicode61 remove_diacritics 2');
+      CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, ${textOfContent('new.content')});
+      END;
+      CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
+        DELETE FROM messages_fts WHERE rowid = old.rowid;
+        INSERT INTO messages_fts (rowid, text) VALUES (new.rowid, ${textOfContent('new.content')});
+      END;
+      CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+        DELETE FROM messages_fts WHERE rowid = old.rowid;
+      END;
+      CREATE TRIGGER conversations_fts_insert AFTER INSERT ON conversations BEGIN
+        INSERT INTO conversations_fts (rowid, title) VALUES (new.rowid, new.title);
+      END;
+      CREATE TRIGGER conversations_fts_update AFTER UPDATE OF title ON conversations BEGIN
+        DELETE FROM conversations_fts WHERE rowid = old.rowid;
+        INSERT INTO conversations_fts (rowid, title) VALUES (new.rowid, new.title);
+      END;
+      CREATE TRIGGER conversations_fts_delete AFTER DELETE ON conversations BEGIN
+        DELETE FROM conversations_fts WHERE rowid = old.rowid;
+      END;
+      INSERT INTO messages_fts (rowid, text) SELECT rowid, ${textOfContent('content')} FROM messages;
+      INSERT INTO conversations_fts (rowid, title) SELECT rowid, title FROM conversations;
     `,
   },
 ];
