@@ -64,29 +64,6 @@ function bearerAuthenticator(auth: TokenAuth): Authenticate {
   };
 }
 
-/**
- * A hub that answers `unknown_conversation` for a conversation deleted over the REST API even
- * while its event log is still in memory (the hub keeps logs of watched and recent
- * conversations): storage decides what exists. The stale log goes with the hub's usual idle
- * eviction; a `Hub.forget(conversationId)` would free it at once.
- */
-class StoreCheckedHub extends Hub {
-  readonly #exists: (conversationId: string) => boolean;
-
-  constructor(
-    options: ConstructorParameters<typeof Hub>[0] & {
-      exists: (conversationId: string) => boolean;
-    },
-  ) {
-    super(options);
-    this.#exists = options.exists;
-  }
-
-  override lastSeq(conversationId: string): number | undefined {
-    return this.#exists(conversationId) ? super.lastSeq(conversationId) : undefined;
-  }
-}
-
 /** Wires every room into one process: the embedded default that `npm start` runs. */
 export async function startHearth(options: HearthOptions): Promise<RunningHearth> {
   const { secrets, logger } = options;
@@ -118,8 +95,7 @@ export async function startHearth(options: HearthOptions): Promise<RunningHearth
       url: `/media/${(await mediaStore.put(data, mediaType)).name}`,
     }),
   };
-  const hub: Hub = new StoreCheckedHub({
-    exists: (id) => store.lastSeq(id) !== undefined,
+  const hub: Hub = new Hub({
     replayEvents: config.stream.replayEvents,
     maxIdleLogs: config.stream.maxIdleLogs,
     source: {
@@ -155,6 +131,7 @@ export async function startHearth(options: HearthOptions): Promise<RunningHearth
       store,
       authenticate: bearerAuthenticator(auth),
       isBusy: (id) => router.isBusy(id),
+      onDeleted: (id) => hub.forget(id),
     }),
   );
   await gateway.app.listen({ host: config.server.host, port: config.server.port });

@@ -122,6 +122,16 @@ describe('Hub', () => {
     expect(saved.get('c1')).toBe(2001);
   });
 
+  it('forgets a deleted conversation and its subscribers', () => {
+    const { hub } = setup();
+    const a = probe();
+    hub.subscribe(a, 'c1', { liveOnly: true });
+    hub.emit('c1', delta('x'));
+    hub.forget('c1');
+    expect(hub.isSubscribed(a, 'c1')).toBe(false);
+    expect(hub.logCount).toBe(0);
+  });
+
   it('evicts idle logs past the limit, never one with a running turn, and keeps numbering', () => {
     const { hub, saved } = setup({ maxIdleLogs: 1 });
     hub.emit('c1', started);

@@ -175,6 +175,14 @@ export class Hub implements EventSink {
     }
   }
 
+  /**
+   * Drops a deleted conversation's log and its subscribers: they get no more events, and a new
+   * subscribe answers `unknown_conversation` once storage no longer has it.
+   */
+  forget(conversationId: string): void {
+    this.#entries.delete(conversationId);
+  }
+
   /** Persists the exact last seq of every log, for a clean shutdown. */
   flush(): void {
     for (const entry of this.#entries.values()) {
