@@ -7,11 +7,16 @@ import { MediaStore } from './mcp/service/media/media-store.ts';
 import { withLocalOllama } from './router/local-defaults.ts';
 import type { HearthConfig } from './common/config/schema.ts';
 import type { Secrets } from './common/config/secrets.ts';
+import { loadConfig, type Env } from './common/config/load.ts';
+import { LiveConfig } from './mcp/service/config/live-config.ts';
+import { OverlayStore } from './mcp/service/config/overlay-store.ts';
+import { watchConfigFile } from './mcp/service/config/watch-config-file.ts';
 import type { Logger } from './common/logger.ts';
 import { ensureBootstrapToken } from './gateway/auth/bootstrap-token.ts';
 import { TokenAuth } from './gateway/auth/token-auth.ts';
 import { Hub } from './gateway/hub/hub.ts';
 import { createGateway, type Gateway } from './gateway/server.ts';
+import { profileState } from './gateway/ws/session.ts';
 import { openDatabase } from './mcp/service/store/database.ts';
 import { SqliteConversationStore } from './mcp/service/store/conversation-store.ts';
 import { ProfileResolver, setupHint } from './router/profiles.ts';
@@ -22,7 +27,15 @@ import type { ToolSource } from './router/tools/tool.ts';
 
 export interface HearthOptions {
   config: HearthConfig;
+  /** config.yaml's values with the environment applied, before validation; default `config`. */
+  raw?: Record<string, unknown>;
+  /** config.yaml, watched for changes while Hearth runs. */
+  configFile?: string | undefined;
+  /** Environment for re-reading config.yaml. */
+  env?: Env;
   secrets: Secrets;
+  /** The secrets a changed config names; default: the same `secrets` for every config. */
+  secretsFor?: (config: HearthConfig) => Secrets;
   logger: Logger;
   /** Told the admin token made on a first start, to show it once; never logged. */
   onAdminToken?: (token: string, url: string) => void;
@@ -66,9 +79,16 @@ function bearerAuthenticator(auth: TokenAuth): Authenticate {
 
 /** Wires every room into one process: the embedded default that `npm start` runs. */
 export async function startHearth(options: HearthOptions): Promise<RunningHearth> {
-  const { secrets, logger } = options;
-  const config = await withDiscoveredProviders(options.config, logger);
-  const db = openDatabase({ dataDir: config.dataDir });
+  const { logger } = options;
+  const secretsFor = options.secretsFor ?? (() => options.secrets);
+  const db = openDatabase({ dataDir: options.config.dataDir });
+  const live = new LiveConfig<{
+    nextSecrets: Secrets;
+    chat: ReturnType<typeof createChatProviders>;
+    images: ReturnType<typeof createImageProviders>;
+  }>({ fileRaw: options.raw ?? options.config, overlays: new OverlayStore(db) });
+  let config = await withDiscoveredProviders(live.current, logger);
+  let secrets = secretsFor(config);
   const store = new SqliteConversationStore(db);
   const interrupted = store.interruptStreaming();
   if (interrupted > 0)
@@ -82,8 +102,8 @@ export async function startHearth(options: HearthOptions): Promise<RunningHearth
     bootstrap.entry ? [...secrets.tokens, bootstrap.entry] : secrets.tokens,
   );
 
-  const providers = createChatProviders(config, secrets);
-  const imageProviders = createImageProviders(config, secrets);
+  let providers = createChatProviders(config, secrets);
+  let imageProviders = createImageProviders(config, secrets);
   const profiles = new ProfileResolver({
     config: () => config,
     providers: () => providers,
@@ -132,8 +152,57 @@ export async function startHearth(options: HearthOptions): Promise<RunningHearth
       authenticate: bearerAuthenticator(auth),
       isBusy: (id) => router.isBusy(id),
       onDeleted: (id) => hub.forget(id),
+      config: live,
     }),
   );
+  live.check = (next) => {
+    // Everything a change needs must be there before it applies: secrets, buildable providers.
+    const nextSecrets = secretsFor(next);
+    return {
+      nextSecrets,
+      chat: createChatProviders(next, nextSecrets),
+      images: createImageProviders(next, nextSecrets),
+    };
+  };
+  live.onChange(({ config: next, version, built }) => {
+    config = next;
+    secrets = built.nextSecrets;
+    providers = built.chat;
+    imageProviders = built.images;
+    auth.replace(bootstrap.entry ? [...secrets.tokens, bootstrap.entry] : secrets.tokens);
+    logger.level = next.log.level;
+    logger.info({ version }, 'configuration changed');
+    gateway.broadcast({ type: 'config.changed', version, ...profileState(profiles, setupHint) });
+  });
+  const watcher = options.configFile
+    ? watchConfigFile({
+        file: options.configFile,
+        onChange: () => void reloadFile(options.configFile as string),
+      })
+    : undefined;
+  const reloadFile = async (file: string) => {
+    try {
+      const { raw } = await loadConfig({
+        env: { ...(options.env ?? process.env), HEARTH_CONFIG: file },
+      });
+      live.replaceFile(raw, file);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      logger.error(
+        { err: error },
+        'config.yaml changed but is not valid; the running configuration stays',
+      );
+      gateway.broadcast(
+        {
+          type: 'config.changed',
+          version: live.version,
+          error: { code: 'invalid_config', message },
+        },
+        'admin',
+      );
+    }
+  };
+
   await gateway.app.listen({ host: config.server.host, port: config.server.port });
   const address = gateway.app.server.address() as AddressInfo;
   const host =
@@ -153,6 +222,7 @@ export async function startHearth(options: HearthOptions): Promise<RunningHearth
     hub,
     stop() {
       stopping ??= (async () => {
+        watcher?.close();
         await router.shutdown();
         hub.flush();
         gateway.closeSessions('Hearth is shutting down');

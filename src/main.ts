@@ -8,13 +8,17 @@ import { startHearth } from './hearth.ts';
 if (existsSync('.env')) process.loadEnvFile('.env');
 
 try {
-  const { config, file } = await loadConfig({ env: process.env });
+  const { config, file, raw } = await loadConfig({ env: process.env });
   const secrets = resolveSecrets(config, process.env);
   const logger = createLogger({ level: config.log.level });
   logger.info({ configFile: file ?? null, dataDir: config.dataDir }, 'configuration loaded');
   const hearth = await startHearth({
     config,
+    raw,
+    configFile: file,
+    env: process.env,
     secrets,
+    secretsFor: (next) => resolveSecrets(next, process.env),
     logger,
     onAdminToken: (token, url) => {
       // Shown once on the terminal, outside the JSON log, which never carries secrets.

@@ -23,6 +23,8 @@ export interface Gateway {
   sessions: ReadonlySet<Session>;
   /** Closes every WebSocket with `going away`. */
   closeSessions(reason: string): void;
+  /** Sends a frame to every session that said hello, or only to those of one role. */
+  broadcast(frame: Record<string, unknown>, role?: 'admin' | 'user'): void;
 }
 
 /**
@@ -108,6 +110,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   return {
     app,
     sessions,
+    broadcast(frame, role) {
+      const bytes = Buffer.from(JSON.stringify(frame));
+      for (const session of sessions) {
+        if (session.principal && (role === undefined || session.principal.role === role))
+          session.deliver(bytes);
+      }
+    },
     closeSessions(reason) {
       for (const session of [...sessions]) session.close(CloseCode.goingAway, reason);
     },

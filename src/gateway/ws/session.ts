@@ -3,6 +3,7 @@ import { ErrorCode, HearthError, toHearthError } from '../../common/errors.ts';
 import { newId } from '../../common/ids.ts';
 import type { Logger } from '../../common/logger.ts';
 import { protocolVersion, type ClientFrame, type RequestId } from '../../common/protocol.ts';
+import type { ProfileResolver } from '../../router/profiles.ts';
 import type { Principal } from '../auth/token-auth.ts';
 import { CloseCode } from '../close-codes.ts';
 import type { Subscriber } from '../hub/hub.ts';
@@ -23,6 +24,19 @@ const closeGraceMs = 2000;
  * One WebSocket connection: `hello` first, then requests. Its sends never queue without bound:
  * a client more than `maxBufferedBytes` behind is dropped as a slow consumer.
  */
+/** What clients are told of the profiles, in `welcome` and in `config.changed`. */
+export function profileState(
+  profiles: ProfileResolver,
+  setupHint: string,
+): Record<string, unknown> {
+  return {
+    profiles: profiles.list(),
+    defaultProfile: profiles.defaultProfile() ?? null,
+    defaultImageProfile: profiles.defaultImageProfile() ?? null,
+    setup: profiles.hasChat() ? { configured: true } : { configured: false, message: setupHint },
+  };
+}
+
 export class Session implements Subscriber {
   readonly id = newId('s');
   readonly logger: Logger;
@@ -166,12 +180,7 @@ export class Session implements Subscriber {
       sessionId: this.id,
       user: principal.name,
       role: principal.role,
-      profiles: profiles.list(),
-      defaultProfile: profiles.defaultProfile() ?? null,
-      defaultImageProfile: profiles.defaultImageProfile() ?? null,
-      setup: profiles.hasChat()
-        ? { configured: true }
-        : { configured: false, message: this.#options.setupHint },
+      ...profileState(profiles, this.#options.setupHint),
     });
   }
 

@@ -24,6 +24,7 @@ import {
   type Principal,
 } from './route.ts';
 import { parseInput } from './validate.ts';
+import { configRoutes, type ConfigApi } from './config-routes.ts';
 
 export const apiPrefix = '/api/v1';
 /** Largest request body a route takes unless it says otherwise. */
@@ -36,6 +37,8 @@ export interface ApiOptions {
   isBusy?: (conversationId: string) => boolean;
   /** Told after a conversation is deleted, so live state about it (event logs) goes too. */
   onDeleted?: (conversationId: string) => void;
+  /** The live configuration, for the profile and config routes. */
+  config?: ConfigApi;
 }
 
 /** Every route of the API but the document itself. */
@@ -46,6 +49,7 @@ export function apiRoutes(options: ApiOptions): ApiRoute[] {
       isBusy: options.isBusy,
       onDeleted: options.onDeleted,
     }),
+    ...(options.config ? configRoutes(options.config) : []),
   ];
 }
 

@@ -400,6 +400,12 @@ describe('REST OpenAPI document', () => {
         'PATCH /conversations/{id}',
         'DELETE /conversations/{id}',
         'GET /openapi.json',
+        'GET /profiles',
+        'GET /profiles/{id}',
+        'PUT /profiles/{id}',
+        'DELETE /profiles/{id}',
+        'GET /config',
+        'PATCH /config',
       ].sort(),
     );
 

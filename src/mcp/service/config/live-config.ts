@@ -3,8 +3,10 @@ import { isPlainObject, mergePatch } from '../../../common/config/merge-patch.ts
 import type { HearthConfig } from '../../../common/config/schema.ts';
 import type { OverlayStore } from './overlay-store.ts';
 
-export interface ConfigChange {
+export interface ConfigChange<B = unknown> {
   config: HearthConfig;
+  /** What `check` built from this config (providers, say), ready to use. */
+  built: B;
   /** Grows by one with every change applied. */
   version: number;
   /** What changed it: the API, or the file on disk. */
@@ -16,13 +18,18 @@ export interface ConfigChange {
  * made through the API. Every change is validated whole by the one schema before it is kept;
  * an invalid one changes nothing and throws `invalid_config`.
  */
-export class LiveConfig {
+export class LiveConfig<B = unknown> {
+  /**
+   * Runs on every candidate config after the schema: throws to refuse it, or returns what the
+   * listeners will need (so a change that cannot be put to use is never stored).
+   */
+  check: (config: HearthConfig) => B = () => undefined as B;
   #fileRaw: Record<string, unknown>;
   readonly #overlays: OverlayStore;
   readonly #cwd: string;
   #current: HearthConfig;
   #version = 1;
-  readonly #listeners = new Set<(change: ConfigChange) => void>();
+  readonly #listeners = new Set<(change: ConfigChange<B>) => void>();
 
   constructor(options: { fileRaw: Record<string, unknown>; overlays: OverlayStore; cwd?: string }) {
     this.#fileRaw = options.fileRaw;
@@ -48,7 +55,7 @@ export class LiveConfig {
     return this.#overlays.read();
   }
 
-  onChange(listener: (change: ConfigChange) => void): () => void {
+  onChange(listener: (change: ConfigChange<B>) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
@@ -57,23 +64,23 @@ export class LiveConfig {
   patch(patch: Record<string, unknown>): HearthConfig {
     const overlay = mergePatch(this.#overlays.read(), patch);
     const next = this.#validate(this.#fileRaw, isPlainObject(overlay) ? overlay : {}, 'the change');
+    const built = this.check(next);
     this.#overlays.write(isPlainObject(overlay) ? overlay : {});
-    return this.#apply(next, 'api');
+    return this.#apply(next, built, 'api');
   }
 
   /** Takes a new config.yaml (already read, environment applied); the API's changes stay on top. */
   replaceFile(fileRaw: Record<string, unknown>, where: string): HearthConfig {
     const next = this.#validate(fileRaw, this.#overlays.read(), where);
+    const built = this.check(next);
     this.#fileRaw = fileRaw;
-    return this.#apply(next, 'file');
+    return this.#apply(next, built, 'file');
   }
 
   /** Re-reads the API's changes from storage, as after another process wrote them. */
   refresh(): HearthConfig {
-    return this.#apply(
-      this.#validate(this.#fileRaw, this.#overlays.read(), 'stored changes'),
-      'api',
-    );
+    const next = this.#validate(this.#fileRaw, this.#overlays.read(), 'stored changes');
+    return this.#apply(next, this.check(next), 'api');
   }
 
   #validate(
@@ -85,11 +92,11 @@ export class LiveConfig {
     return validateConfig(isPlainObject(merged) ? merged : {}, { where, cwd: this.#cwd });
   }
 
-  #apply(next: HearthConfig, source: ConfigChange['source']): HearthConfig {
+  #apply(next: HearthConfig, built: B, source: ConfigChange['source']): HearthConfig {
     this.#current = next;
     this.#version += 1;
     for (const listener of this.#listeners)
-      listener({ config: next, version: this.#version, source });
+      listener({ config: next, built, version: this.#version, source });
     return next;
   }
 }
