@@ -1,0 +1,313 @@
+/**
+ * Fan-out: one turn of text deltas delivered to 1, 100 and 1,000 subscribed WebSocket clients,
+ * Hearth against a bare `ws` server sending frames of the same shape and size to the same
+ * number of clients, in the same run. Servers and clients run in separate processes; each
+ * measurement is repeated, alternating which server goes first, and the median is reported.
+ *
+ * Modes, and where a delta's latency starts (its production):
+ * - full: as fast as the server takes them. Hearth's stamping double runs in Hearth's process
+ *   and yields to the event loop between chunks, like the raw server between deltas, so that
+ *   production cannot run ahead of the server (its work is charged to Hearth). Latency runs
+ *   from the double writing the chunk (Hearth) or from the frame being made (raw).
+ * - paced: a delta every `pacedDelayMs`, same clocks.
+ * - burst: throughput only. Hearth's double runs in its own process and writes every chunk at
+ *   once; the raw server sends every delta without yielding. This is each server's capacity
+ *   when input is queued; latencies here include Hearth's input queue and are not compared.
+ */
+import { adminToken } from '../test/support/hearth-fixture.ts';
+import { startChild, type Child } from './support/ipc.ts';
+import { cpuMs, machineCpu } from './support/machine.ts';
+import { profilingWanted } from './support/profiler.ts';
+import type { StreamPlan } from './support/stamping-double.ts';
+import { round, summarize, type Summary } from './support/stats.ts';
+
+export interface FanoutOptions {
+  counts: number[];
+  fullDeltas: number;
+  pacedDeltas: number;
+  pacedDelayMs: number;
+  burstDeltas: number;
+  warmupDeltas: number;
+  repeats: number;
+}
+
+export const fanoutDefaults: FanoutOptions = {
+  counts: [1, 100, 1000],
+  fullDeltas: 2000,
+  pacedDeltas: 500,
+  pacedDelayMs: 10,
+  burstDeltas: 2000,
+  warmupDeltas: 200,
+  repeats: 3,
+};
+
+export type System = 'hearth' | 'raw';
+export type Mode = 'full' | 'paced' | 'burst';
+
+export interface FanoutRun {
+  complete: boolean;
+  /** Deliveries received; expected is clients × deltas. */
+  received: number;
+  expected: number;
+  turnErrors: number;
+  closedEarly: number;
+  /** Deliveries / (last delivery − first delivery). */
+  deliveriesPerSecond: number;
+  latencyMs: Summary;
+  /** CPU of the server process (and, in burst mode, Hearth's double) over the run. */
+  serverCpuUsPerDelivery: number;
+  /** CPU time / wall time of the run, in cores. */
+  serverCores: number;
+  clientCores: number;
+  /** Busy CPU of the whole machine not used by this benchmark's processes, in cores. */
+  otherCores: number;
+  wallMs: number;
+}
+
+export interface FanoutMeasurement {
+  system: System;
+  clients: number;
+  mode: Mode;
+  deltas: number;
+  /** Medians over the runs. */
+  deliveriesPerSecond: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  serverCpuUsPerDelivery: number;
+  complete: boolean;
+  runs: FanoutRun[];
+}
+
+export interface FanoutComparison {
+  clients: number;
+  mode: Mode;
+  deltas: number;
+  hearth: FanoutMeasurement;
+  raw: FanoutMeasurement;
+  throughputRatio: number;
+  p50Ratio: number;
+  p99Ratio: number;
+  cpuPerDeliveryRatio: number;
+  meetsThroughput: boolean;
+  /** Undefined in burst mode, where latencies are not comparable. */
+  meetsP99: boolean | undefined;
+}
+
+export interface FanoutResult {
+  options: FanoutOptions;
+  /** Config Hearth ran with, over the test fixture's (tests' defaults for everything else). */
+  hearthConfig: Record<string, unknown>;
+  comparisons: FanoutComparison[];
+}
+
+/** Hearth's default limits hold for this load; only logging is quieter than the default. */
+const hearthConfig = { log: { level: 'warn' } };
+
+interface Rig {
+  system: System;
+  server: Child;
+  clients: Child;
+  /** Hearth's double in its own process, for burst mode. */
+  double?: Child;
+  conversationId?: string;
+}
+
+interface Collected {
+  complete: boolean;
+  received: number;
+  first: number;
+  last: number;
+  turnErrors: number;
+  closedEarly: number;
+  latencies: Float64Array;
+  cpu: NodeJS.CpuUsage;
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+async function measure(
+  rig: Rig,
+  mode: Mode,
+  plan: StreamPlan,
+  clientCount: number,
+  profileName?: string,
+): Promise<FanoutRun> {
+  const { system, server, clients, double } = rig;
+  const external = mode === 'burst' && system === 'hearth';
+  if (system === 'hearth') await (external ? double : server)?.call('plan', plan);
+  if (profileName) await server.call('startProfile');
+  const clientCpu0 = await clients.call<NodeJS.CpuUsage>('arm', { expected: plan.deltas });
+  const serverCpu0 = await server.call<NodeJS.CpuUsage>('cpu');
+  const doubleCpu0 = external ? await double?.call<NodeJS.CpuUsage>('cpu') : undefined;
+  const parentCpu0 = process.cpuUsage();
+  const machine0 = machineCpu();
+  const started = performance.now();
+  let production: Promise<unknown> = Promise.resolve();
+  if (system === 'hearth') {
+    await clients.call('trigger', {
+      conversationId: rig.conversationId,
+      ...(external && { profile: 'external' }),
+    });
+  } else {
+    production = server.call('broadcast', plan);
+  }
+  const timeoutMs = 60_000 + (plan.deltas * clientCount) / 10;
+  const got = await clients.call<Collected>('collect', { timeoutMs });
+  const serverCpu1 = await server.call<NodeJS.CpuUsage>('cpu');
+  const doubleCpu1 = external ? await double?.call<NodeJS.CpuUsage>('cpu') : undefined;
+  const wallMs = performance.now() - started;
+  const machine1 = machineCpu();
+  const parentCpu = cpuMs(parentCpu0, process.cpuUsage());
+  await production;
+  if (profileName) await server.call<string>('stopProfile', { name: profileName });
+
+  const doubleCpu = doubleCpu0 && doubleCpu1 ? cpuMs(doubleCpu0, doubleCpu1) : 0;
+  const serverCpu = cpuMs(serverCpu0, serverCpu1);
+  const clientCpu = cpuMs(clientCpu0, got.cpu);
+  const ours = serverCpu + doubleCpu + clientCpu + parentCpu;
+  return {
+    complete: got.complete && got.received === plan.deltas * clientCount,
+    received: got.received,
+    expected: plan.deltas * clientCount,
+    turnErrors: got.turnErrors,
+    closedEarly: got.closedEarly,
+    deliveriesPerSecond: round(got.received / ((got.last - got.first) / 1000), 0),
+    latencyMs: roundSummary(summarize(got.latencies)),
+    serverCpuUsPerDelivery: round((serverCpu * 1000) / Math.max(1, got.received), 2),
+    serverCores: round(serverCpu / wallMs, 2),
+    clientCores: round(clientCpu / wallMs, 2),
+    otherCores: round(Math.max(0, machine1.busyMs - machine0.busyMs - ours) / wallMs, 2),
+    wallMs: round(wallMs, 0),
+  };
+}
+
+function roundSummary(summary: Summary): Summary {
+  return {
+    count: summary.count,
+    p50: round(summary.p50, 3),
+    p90: round(summary.p90, 3),
+    p99: round(summary.p99, 3),
+    max: round(summary.max, 3),
+    mean: round(summary.mean, 3),
+  };
+}
+
+async function startRig(system: System, clientCount: number): Promise<Rig> {
+  const openFiles = clientCount + 256;
+  const clients = startChild('support/fanout-clients.ts', { openFiles });
+  if (system === 'raw') {
+    const server = startChild('support/raw-server.ts', { openFiles });
+    const { wsUrl } = await server.call<{ wsUrl: string }>('start');
+    await clients.call('connect', { url: wsUrl, count: clientCount });
+    return { system, server, clients };
+  }
+  const double = startChild('support/double-server.ts');
+  const { baseURL } = await double.call<{ baseURL: string }>('start', { kind: 'stamping' });
+  const server = startChild('support/hearth-server.ts', { openFiles });
+  const { wsUrl } = await server.call<{ wsUrl: string }>('start', {
+    externalBaseURL: baseURL,
+    config: hearthConfig,
+  });
+  await clients.call('connect', { url: wsUrl, count: clientCount, token: adminToken });
+  const conversationId = await clients.call<string>('setupConversation');
+  return { system, server, clients, double, conversationId };
+}
+
+async function stopRig(rig: Rig): Promise<void> {
+  await rig.clients.stop();
+  await rig.server.stop();
+  await rig.double?.stop();
+}
+
+function summarizeRuns(
+  system: System,
+  clientCount: number,
+  mode: Mode,
+  deltas: number,
+  runs: FanoutRun[],
+): FanoutMeasurement {
+  return {
+    system,
+    clients: clientCount,
+    mode,
+    deltas,
+    deliveriesPerSecond: round(median(runs.map((r) => r.deliveriesPerSecond)), 0),
+    latencyP50Ms: round(median(runs.map((r) => r.latencyMs.p50)), 3),
+    latencyP99Ms: round(median(runs.map((r) => r.latencyMs.p99)), 3),
+    serverCpuUsPerDelivery: round(median(runs.map((r) => r.serverCpuUsPerDelivery)), 2),
+    complete: runs.every((r) => r.complete),
+    runs,
+  };
+}
+
+export async function runFanout(
+  options: FanoutOptions = fanoutDefaults,
+  log: (line: string) => void = console.log,
+): Promise<FanoutResult> {
+  const comparisons: FanoutComparison[] = [];
+  const plans: Array<[Mode, StreamPlan]> = [
+    ['full', { deltas: options.fullDeltas, delayMs: 0 }],
+    ['paced', { deltas: options.pacedDeltas, delayMs: options.pacedDelayMs }],
+    ['burst', { deltas: options.burstDeltas, delayMs: 0, burst: true }],
+  ];
+  for (const clientCount of options.counts) {
+    // Both servers stay up with their clients connected; only one streams at a time.
+    const rigs = [await startRig('hearth', clientCount), await startRig('raw', clientCount)];
+    try {
+      for (const [mode, plan] of plans) {
+        const runs: Record<System, FanoutRun[]> = { hearth: [], raw: [] };
+        for (const rig of rigs) {
+          // A short turn of the same kind first, so that both servers run warm code.
+          const warmup = { ...plan, deltas: options.warmupDeltas, delayMs: 0 };
+          await measure(rig, mode, warmup, clientCount);
+        }
+        for (let repeat = 0; repeat < options.repeats; repeat++) {
+          // Alternate which server goes first: H R, R H, H R...
+          const order = repeat % 2 === 0 ? rigs : [...rigs].reverse();
+          for (const rig of order) {
+            const profileName =
+              profilingWanted() && repeat === 0
+                ? `fanout-${rig.system}-${clientCount}-${mode}`
+                : undefined;
+            const run = await measure(rig, mode, plan, clientCount, profileName);
+            runs[rig.system].push(run);
+            log(
+              `fanout ${rig.system.padEnd(6)} clients=${String(clientCount).padStart(4)} ` +
+                `${mode.padEnd(5)} #${repeat + 1}: ${run.deliveriesPerSecond} deliveries/s, ` +
+                `p50 ${run.latencyMs.p50} ms, p99 ${run.latencyMs.p99} ms, ` +
+                `${run.serverCpuUsPerDelivery} µs cpu/delivery, cores server ${run.serverCores} ` +
+                `clients ${run.clientCores} other ${run.otherCores}` +
+                (run.complete ? '' : ` INCOMPLETE ${run.received}/${run.expected}`),
+            );
+          }
+        }
+        const hearth = summarizeRuns('hearth', clientCount, mode, plan.deltas, runs.hearth);
+        const raw = summarizeRuns('raw', clientCount, mode, plan.deltas, runs.raw);
+        const throughputRatio = round(hearth.deliveriesPerSecond / raw.deliveriesPerSecond, 2);
+        const p99Ratio = round(hearth.latencyP99Ms / raw.latencyP99Ms, 2);
+        comparisons.push({
+          clients: clientCount,
+          mode,
+          deltas: plan.deltas,
+          hearth,
+          raw,
+          throughputRatio,
+          p50Ratio: round(hearth.latencyP50Ms / raw.latencyP50Ms, 2),
+          p99Ratio,
+          cpuPerDeliveryRatio: round(hearth.serverCpuUsPerDelivery / raw.serverCpuUsPerDelivery, 2),
+          meetsThroughput: throughputRatio >= 0.8 && hearth.complete,
+          meetsP99: mode === 'burst' ? undefined : p99Ratio <= 1.25 && hearth.complete,
+        });
+      }
+    } finally {
+      for (const rig of rigs) await stopRig(rig);
+    }
+  }
+  return { options, hearthConfig, comparisons };
+}

@@ -1,0 +1,217 @@
+/**
+ * Overhead: time to first and to last token of one turn through Hearth (WebSocket `chat.send`
+ * → first `text.delta` / `turn.done`) against the official `openai` SDK streaming the same
+ * reply from the same double directly. Three processes: the double (the tests' OpenAI double,
+ * echoing the prompt one word per chunk), Hearth, and this one, which runs both clients and
+ * alternates them turn by turn.
+ *
+ * Each Hearth turn starts a new conversation, so that Hearth sends the provider the same two
+ * messages (system + user) as the direct SDK call.
+ */
+import OpenAI from 'openai';
+import WebSocket from 'ws';
+import { adminToken } from '../test/support/hearth-fixture.ts';
+import { startChild } from './support/ipc.ts';
+import { machineCpu } from './support/machine.ts';
+import { profilingWanted } from './support/profiler.ts';
+import { round, summarize, type Summary } from './support/stats.ts';
+
+export interface OverheadOptions {
+  turns: number;
+  warmupTurns: number;
+  /** Words in the prompt; the double echoes `Echo: ` and then one chunk per word. */
+  words: number;
+}
+
+export const overheadDefaults: OverheadOptions = { turns: 200, warmupTurns: 20, words: 20 };
+
+export interface OverheadSide {
+  firstTokenMs: Summary;
+  lastTokenMs: Summary;
+}
+
+export interface OverheadResult {
+  options: OverheadOptions;
+  hearthConfig: Record<string, unknown>;
+  /** Busy CPU of the whole machine during the measured turns, in cores (this run included). */
+  machineBusyCores: number;
+  sdk: OverheadSide;
+  hearth: OverheadSide;
+  added: {
+    firstTokenP50Ms: number;
+    firstTokenP99Ms: number;
+    lastTokenP50Ms: number;
+    lastTokenP99Ms: number;
+  };
+  meetsP50: boolean;
+  meetsP99: boolean;
+}
+
+/** The default rate limit (20 frames/s) would close a client sending turns back to back. */
+const hearthConfig = {
+  log: { level: 'warn' },
+  limits: { messagesPerSecond: 100_000, messageBurst: 100_000 },
+};
+const system = 'You are a test.';
+
+interface Timing {
+  first: number;
+  last: number;
+}
+
+class HearthClient {
+  readonly #ws: WebSocket;
+  #pending:
+    | { started: number; first?: number; resolve(t: Timing): void; reject(e: Error): void }
+    | undefined;
+  #welcome: (() => void) | undefined;
+
+  constructor(url: string) {
+    this.#ws = new WebSocket(url, { perMessageDeflate: false });
+    this.#ws.on('message', (data: Buffer) => {
+      const at = performance.now();
+      const frame = JSON.parse(data.toString('utf8')) as { type: string; message?: string };
+      if (frame.type === 'welcome') this.#welcome?.();
+      const turn = this.#pending;
+      if (!turn) return;
+      if (frame.type === 'text.delta') turn.first ??= at;
+      else if (frame.type === 'turn.done') {
+        this.#pending = undefined;
+        turn.resolve({ first: (turn.first ?? at) - turn.started, last: at - turn.started });
+      } else if (frame.type === 'error' || frame.type === 'turn.error') {
+        this.#pending = undefined;
+        turn.reject(new Error(`Hearth: ${frame.message}`));
+      }
+    });
+  }
+
+  async hello(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.#ws.once('open', resolve);
+      this.#ws.once('error', reject);
+    });
+    const welcomed = new Promise<void>((resolve) => (this.#welcome = resolve));
+    this.#ws.send(JSON.stringify({ type: 'hello', protocol: 1, token: adminToken }));
+    await welcomed;
+  }
+
+  turn(text: string): Promise<Timing> {
+    return new Promise((resolve, reject) => {
+      const frame = JSON.stringify({ type: 'chat.send', content: [{ type: 'text', text }] });
+      this.#pending = { started: performance.now(), resolve, reject };
+      this.#ws.send(frame);
+    });
+  }
+
+  close(): void {
+    this.#ws.close();
+  }
+}
+
+async function sdkTurn(client: OpenAI, text: string): Promise<Timing> {
+  const started = performance.now();
+  let first: number | undefined;
+  const stream = await client.chat.completions.create({
+    model: 'test-model',
+    messages: [
+      { role: 'system', content: system },
+      { role: 'user', content: text },
+    ],
+    stream: true,
+    stream_options: { include_usage: true },
+  });
+  for await (const chunk of stream) {
+    if (first === undefined && chunk.choices[0]?.delta?.content) first = performance.now();
+  }
+  const last = performance.now();
+  return { first: (first ?? last) - started, last: last - started };
+}
+
+const roundSummary = (s: Summary): Summary => ({
+  count: s.count,
+  p50: round(s.p50, 3),
+  p90: round(s.p90, 3),
+  p99: round(s.p99, 3),
+  max: round(s.max, 3),
+  mean: round(s.mean, 3),
+});
+
+export async function runOverhead(
+  options: OverheadOptions = overheadDefaults,
+  log: (line: string) => void = console.log,
+): Promise<OverheadResult> {
+  const double = startChild('support/double-server.ts');
+  const server = startChild('support/hearth-server.ts');
+  let hearthClient: HearthClient | undefined;
+  try {
+    const { baseURL } = await double.call<{ baseURL: string }>('start', { kind: 'echo' });
+    const { wsUrl } = await server.call<{ wsUrl: string }>('start', {
+      providerBaseURL: baseURL,
+      config: hearthConfig,
+    });
+    hearthClient = new HearthClient(wsUrl);
+    await hearthClient.hello();
+    // The same options Hearth's provider gives the SDK (src/adapters/openai/openai-provider.ts).
+    const sdk = new OpenAI({
+      baseURL,
+      apiKey: 'not-needed',
+      organization: null,
+      project: null,
+      timeout: 120_000,
+      maxRetries: 1,
+    });
+    const text = Array.from({ length: options.words }, (_, i) => `word${i + 1}`).join(' ');
+    const times = { hearth: [] as Timing[], sdk: [] as Timing[] };
+    const profiling = profilingWanted();
+    let machine0 = machineCpu();
+    let started = performance.now();
+    for (let i = 0; i < options.warmupTurns + options.turns; i++) {
+      if (i === options.warmupTurns) {
+        if (profiling) await server.call('startProfile');
+        machine0 = machineCpu();
+        started = performance.now();
+      }
+      // Alternate which goes first, so that neither always follows the other.
+      const order = i % 2 === 0 ? (['hearth', 'sdk'] as const) : (['sdk', 'hearth'] as const);
+      for (const side of order) {
+        const timing = side === 'hearth' ? await hearthClient.turn(text) : await sdkTurn(sdk, text);
+        if (i >= options.warmupTurns) times[side].push(timing);
+      }
+    }
+    const machine1 = machineCpu();
+    const wallMs = performance.now() - started;
+    if (profiling) await server.call('stopProfile', { name: 'overhead-hearth' });
+    const side = (list: Timing[]): OverheadSide => ({
+      firstTokenMs: roundSummary(summarize(list.map((t) => t.first))),
+      lastTokenMs: roundSummary(summarize(list.map((t) => t.last))),
+    });
+    const hearth = side(times.hearth);
+    const direct = side(times.sdk);
+    const added = {
+      firstTokenP50Ms: round(hearth.firstTokenMs.p50 - direct.firstTokenMs.p50, 3),
+      firstTokenP99Ms: round(hearth.firstTokenMs.p99 - direct.firstTokenMs.p99, 3),
+      lastTokenP50Ms: round(hearth.lastTokenMs.p50 - direct.lastTokenMs.p50, 3),
+      lastTokenP99Ms: round(hearth.lastTokenMs.p99 - direct.lastTokenMs.p99, 3),
+    };
+    log(
+      `overhead: first token p50 ${direct.firstTokenMs.p50} → ${hearth.firstTokenMs.p50} ms, ` +
+        `p99 ${direct.firstTokenMs.p99} → ${hearth.firstTokenMs.p99} ms; last token p50 ` +
+        `${direct.lastTokenMs.p50} → ${hearth.lastTokenMs.p50} ms, p99 ${direct.lastTokenMs.p99} → ` +
+        `${hearth.lastTokenMs.p99} ms`,
+    );
+    return {
+      options,
+      hearthConfig,
+      machineBusyCores: round((machine1.busyMs - machine0.busyMs) / wallMs, 2),
+      sdk: direct,
+      hearth,
+      added,
+      meetsP50: added.firstTokenP50Ms <= 1 && added.lastTokenP50Ms <= 1,
+      meetsP99: added.firstTokenP99Ms <= 5 && added.lastTokenP99Ms <= 5,
+    };
+  } finally {
+    hearthClient?.close();
+    await server.stop();
+    await double.stop();
+  }
+}

@@ -1,0 +1,196 @@
+/** Turns the JSON results in bench/results/ into the tables of docs/benchmarks.md. */
+import type { FanoutComparison, FanoutResult, Mode } from './fanout.ts';
+import type { IdleResult } from './idle.ts';
+import type { MachineInfo } from './support/machine.ts';
+import type { OverheadResult } from './overhead.ts';
+import type { AdaptersResult } from './adapters.ts';
+
+export interface Envelope<T> {
+  name: string;
+  date: string;
+  durationSeconds: number;
+  machine: MachineInfo;
+  /** Busy CPU of the whole machine, in cores, just before the benchmark started. */
+  busyCoresBefore: number;
+  git: { commit: string; changedFiles: string[] };
+  result: T;
+}
+
+const mark = (ok: boolean | undefined): string => (ok === undefined ? '–' : ok ? 'yes' : '**no**');
+const n = (value: number): string => value.toLocaleString('en-US');
+const ms = (value: number): string => value.toFixed(value < 10 ? 2 : 1);
+
+function header(envelope: Envelope<unknown>): string {
+  const { machine, git } = envelope;
+  const dirty = git.changedFiles.length
+    ? `, with uncommitted changes in ${git.changedFiles.length} file(s) under src/`
+    : '';
+  return (
+    `Run ${envelope.date.slice(0, 16).replace('T', ' ')} UTC, ${Math.round(envelope.durationSeconds)} s; ` +
+    `${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, ${machine.os}, ` +
+    `Node ${machine.node}; commit ${git.commit.slice(0, 7)}${dirty}. Machine busy before the ` +
+    `run: ${envelope.busyCoresBefore} cores.`
+  );
+}
+
+const modeTitle: Record<Mode, string> = {
+  full: 'Full speed (production yields once per delta, closed loop)',
+  paced: 'Paced',
+  burst: 'Burst (input queued: throughput capacity only)',
+};
+
+/** Median, over a cell's runs of both servers, of the CPU other processes used meanwhile. */
+function otherLoad(row: FanoutComparison): string {
+  const values = [...row.hearth.runs, ...row.raw.runs]
+    .map((r) => r.otherCores)
+    .sort((a, b) => a - b);
+  return (values[Math.floor(values.length / 2)] ?? 0).toFixed(2);
+}
+
+function fanoutTable(rows: FanoutComparison[], mode: Mode): string {
+  const first = rows[0];
+  if (!first) return '';
+  const lines = [`#### ${modeTitle[mode]}, ${n(first.deltas)} deltas`, ''];
+  if (mode === 'burst') {
+    lines.push(
+      '| clients | raw deliveries/s | Hearth deliveries/s | ratio (target ≥ 0.8) | met | server CPU µs/delivery raw / Hearth | other load (cores) |',
+      '| ---: | ---: | ---: | ---: | :---: | ---: | ---: |',
+    );
+    for (const row of rows) {
+      lines.push(
+        `| ${n(row.clients)} | ${n(row.raw.deliveriesPerSecond)} | ${n(row.hearth.deliveriesPerSecond)} | ` +
+          `${row.throughputRatio} | ${mark(row.meetsThroughput)} | ` +
+          `${row.raw.serverCpuUsPerDelivery} / ${row.hearth.serverCpuUsPerDelivery} | ${otherLoad(row)} |`,
+      );
+    }
+  } else {
+    lines.push(
+      '| clients | raw deliveries/s | Hearth deliveries/s | ratio (≥ 0.8) | met | raw p50 / p99 ms | Hearth p50 / p99 ms | p99 ratio (≤ 1.25) | met | server CPU µs/delivery raw / Hearth | other load (cores) |',
+      '| ---: | ---: | ---: | ---: | :---: | ---: | ---: | ---: | :---: | ---: | ---: |',
+    );
+    for (const row of rows) {
+      lines.push(
+        `| ${n(row.clients)} | ${n(row.raw.deliveriesPerSecond)} | ${n(row.hearth.deliveriesPerSecond)} | ` +
+          `${row.throughputRatio} | ${mark(row.meetsThroughput)} | ` +
+          `${ms(row.raw.latencyP50Ms)} / ${ms(row.raw.latencyP99Ms)} | ` +
+          `${ms(row.hearth.latencyP50Ms)} / ${ms(row.hearth.latencyP99Ms)} | ${row.p99Ratio} | ` +
+          `${mark(row.meetsP99)} | ${row.raw.serverCpuUsPerDelivery} / ${row.hearth.serverCpuUsPerDelivery} | ` +
+          `${otherLoad(row)} |`,
+      );
+    }
+  }
+  const incomplete = rows.filter((r) => !r.hearth.complete || !r.raw.complete);
+  if (incomplete.length) {
+    lines.push(
+      '',
+      `Incomplete runs (deliveries lost or timed out): ${incomplete.map((r) => `${r.clients} clients`).join(', ')}.`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export function fanoutSection(envelope: Envelope<FanoutResult>): string {
+  const { result } = envelope;
+  const { options } = result;
+  const others = result.comparisons.flatMap((c) => [...c.hearth.runs, ...c.raw.runs]);
+  const maxOther = Math.max(...others.map((r) => r.otherCores));
+  const modes: Mode[] = ['full', 'paced', 'burst'];
+  return [
+    '### Fan-out',
+    '',
+    header(envelope),
+    '',
+    `One turn delivered to every subscribed client; medians of ${options.repeats} runs per cell ` +
+      '(alternating which server goes first), after a warm-up turn. Throughput = deliveries / ' +
+      '(last delivery − first delivery); latency = receipt − production of each delta, over every ' +
+      `(client, delta) pair. Paced mode sends a delta every ${options.pacedDelayMs} ms ` +
+      `(${n(options.pacedDeltas)} deltas instead of ${n(options.fullDeltas)}, to keep the run at ` +
+      `about ${Math.round((options.pacedDeltas * options.pacedDelayMs) / 1000)} s). Hearth ran with ` +
+      `the tests' default config plus \`${JSON.stringify(result.hearthConfig)}\` (default limits).` +
+      " Server CPU µs/delivery is the server process's CPU time over the run divided by the " +
+      'deliveries; it depends much less than throughput on what else runs on the machine. ' +
+      '"Other load" is the median CPU that processes outside the benchmark used during the ' +
+      `cell's runs (up to ${maxOther} cores in some runs).`,
+    '',
+    ...modes.flatMap((mode) => [
+      fanoutTable(
+        result.comparisons.filter((c) => c.mode === mode),
+        mode,
+      ),
+      '',
+    ]),
+  ].join('\n');
+}
+
+export function overheadSection(envelope: Envelope<OverheadResult>): string {
+  const { result } = envelope;
+  const { sdk, hearth, added } = result;
+  const row = (label: string, a: number, b: number, plus: number, target: number): string =>
+    `| ${label} | ${ms(a)} | ${ms(b)} | ${plus >= 0 ? '+' : ''}${plus.toFixed(2)} | ≤ ${target} | ${mark(plus <= target)} |`;
+  return [
+    '### Overhead per turn',
+    '',
+    header(envelope),
+    '',
+    `${result.options.turns} turns each (after ${result.options.warmupTurns} warm-up turns), ` +
+      `alternating; the double echoes a ${result.options.words}-word prompt one word per chunk, ` +
+      'with no delay. Direct: the `openai` SDK streaming from the double. Hearth: WebSocket ' +
+      '`chat.send` (a new conversation each turn) to the first `text.delta` and to `turn.done`. ' +
+      `Hearth's rate limit was raised (\`${JSON.stringify(result.hearthConfig)}\`) so that ` +
+      `back-to-back turns are not refused. Machine busy during the turns: ${result.machineBusyCores} cores.`,
+    '',
+    '| ms | direct SDK | through Hearth | added | target | met |',
+    '| --- | ---: | ---: | ---: | ---: | :---: |',
+    row('first token p50', sdk.firstTokenMs.p50, hearth.firstTokenMs.p50, added.firstTokenP50Ms, 1),
+    row('first token p99', sdk.firstTokenMs.p99, hearth.firstTokenMs.p99, added.firstTokenP99Ms, 5),
+    row('last token p50', sdk.lastTokenMs.p50, hearth.lastTokenMs.p50, added.lastTokenP50Ms, 1),
+    row('last token p99', sdk.lastTokenMs.p99, hearth.lastTokenMs.p99, added.lastTokenP99Ms, 5),
+    '',
+  ].join('\n');
+}
+
+export function idleSection(envelope: Envelope<IdleResult>): string {
+  const { result } = envelope;
+  const { hearth, raw } = result;
+  const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
+  return [
+    '### Idle connections',
+    '',
+    header(envelope),
+    '',
+    `${n(result.options.clients)} authenticated idle clients in ${result.options.clientProcesses} ` +
+      'client processes; the server alone in its process, sampled after forced full GCs, warm ' +
+      `(${result.options.warmupClients} clients came and went first) and then with every client ` +
+      `connected. \`ulimit -n\`: soft ${result.openFiles.soft}, hard ${result.openFiles.hard}.`,
+    '',
+    '| | raw `ws` | Hearth | ratio | target | met |',
+    '| --- | ---: | ---: | ---: | ---: | :---: |',
+    `| RSS per client (KiB) | ${raw.rssPerClientKiB} | ${hearth.rssPerClientKiB} | ${result.ratio} | ≤ 16 | ${mark(result.meetsTarget)} |`,
+    `| RSS per client (bytes) | ${n(raw.rssPerClientBytes)} | ${n(hearth.rssPerClientBytes)} | | ≤ 16,384 | |`,
+    `| JS heap used per client (KiB) | ${raw.heapPerClientKiB} | ${hearth.heapPerClientKiB} | ${(hearth.heapPerClientKiB / raw.heapPerClientKiB).toFixed(2)} | | |`,
+    `| clients connected | ${n(raw.connected)} | ${n(hearth.connected)} | | ${n(result.options.clients)} | |`,
+    `| RSS before → after (MiB) | ${mib(raw.before.rss)} → ${mib(raw.after.rss)} | ${mib(hearth.before.rss)} → ${mib(hearth.after.rss)} | | | |`,
+    '',
+  ].join('\n');
+}
+
+export function adaptersSection(envelope: Envelope<AdaptersResult>): string {
+  const { result } = envelope;
+  return [
+    '### Adapter overhead',
+    '',
+    header(envelope),
+    '',
+    `Text events per second for a ${n(result.chunks)}-chunk reply from each provider's double: ` +
+      "iterating the official SDK's own stream (raw) against iterating Hearth's adapter over the " +
+      `same SDK and double, alternating, median of ${result.repeats} runs.`,
+    '',
+    '| adapter | raw events/s | adapter events/s | ratio | target | met |',
+    '| --- | ---: | ---: | ---: | ---: | :---: |',
+    ...result.rows.map(
+      (row) =>
+        `| ${row.adapter} | ${n(row.rawEventsPerSecond)} | ${n(row.adapterEventsPerSecond)} | ${row.ratio} | ≥ 0.9 | ${mark(row.ratio >= 0.9)} |`,
+    ),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,40 @@
+/** The machine a benchmark ran on, and how busy it was meanwhile. */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+
+export interface MachineInfo {
+  cpuModel: string;
+  cores: number;
+  memoryGiB: number;
+  os: string;
+  node: string;
+}
+
+export function machineInfo(): MachineInfo {
+  const cpus = os.cpus();
+  return {
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    cores: cpus.length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+  };
+}
+
+/** Busy and total CPU time of the whole machine so far, in ms (from /proc/stat). */
+export function machineCpu(): { busyMs: number; totalMs: number } {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+    const fields = line.trim().split(/\s+/).slice(1).map(Number);
+    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] =
+      fields;
+    const tick = 10; // USER_HZ is 100 on Linux.
+    const busy = user + nice + system + irq + softirq + steal;
+    return { busyMs: busy * tick, totalMs: (busy + idle + iowait) * tick };
+  } catch {
+    return { busyMs: Number.NaN, totalMs: Number.NaN };
+  }
+}
+
+export const cpuMs = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage): number =>
+  (b.user - a.user + (b.system - a.system)) / 1000;
