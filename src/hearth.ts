@@ -17,7 +17,7 @@ import { TokenAuth } from './gateway/auth/token-auth.ts';
 import { Hub } from './gateway/hub/hub.ts';
 import { createGateway, type Gateway } from './gateway/server.ts';
 import { profileState } from './gateway/ws/session.ts';
-import { openDatabase } from './mcp/service/store/database.ts';
+import { openDatabase, startCheckpoints } from './mcp/service/store/database.ts';
 import { SqliteConversationStore } from './mcp/service/store/conversation-store.ts';
 import { ProfileResolver, setupHint } from './router/profiles.ts';
 import { Router } from './router/router.ts';
@@ -82,6 +82,7 @@ export async function startHearth(options: HearthOptions): Promise<RunningHearth
   const { logger } = options;
   const secretsFor = options.secretsFor ?? (() => options.secrets);
   const db = openDatabase({ dataDir: options.config.dataDir });
+  const checkpoints = startCheckpoints(db);
   const live = new LiveConfig<{
     nextSecrets: Secrets;
     chat: ReturnType<typeof createChatProviders>;
@@ -227,6 +228,8 @@ export async function startHearth(options: HearthOptions): Promise<RunningHearth
         hub.flush();
         gateway.closeSessions('Hearth is shutting down');
         await gateway.app.close();
+        checkpoints.stop();
+        db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
         db.close();
         logger.info('Hearth stopped');
       })();

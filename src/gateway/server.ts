@@ -42,6 +42,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     trustProxy: false,
   });
   const sessions = new Set<Session>();
+  // One options object shared by every session, not a copy each.
+  const sessionOptions = {
+    ...options,
+    logger,
+    onClose: (session: Session) => {
+      sessions.delete(session);
+      options.hub.unsubscribeAll(session);
+    },
+  };
   const isAllowed = createAddressCheck(config.server.allowedNetworks);
 
   app.setErrorHandler(httpErrorHandler);
@@ -91,16 +100,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       },
     },
     (socket) => {
-      const session = new Session({
-        ...options,
-        socket,
-        logger,
-        onClose: (s) => {
-          sessions.delete(s);
-          options.hub.unsubscribeAll(s);
-        },
-      });
-      sessions.add(session);
+      sessions.add(new Session(socket, sessionOptions));
     },
   );
 

@@ -14,8 +14,11 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Runs `node src/main.ts` as `npm start` does, collecting its output until `until` matches or it exits. */
-function runMain(env: Record<string, string>, until?: RegExp) {
+/**
+ * Runs `node src/main.ts` as `npm start` does, collecting its output until every pattern of
+ * `until` has matched (stdout and stderr are separate pipes, so either may come first).
+ */
+function runMain(env: Record<string, string>, until: RegExp[] = []) {
   const child = spawn(process.execPath, ['src/main.ts'], {
     cwd: join(import.meta.dirname, '..', '..'),
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
@@ -25,7 +28,7 @@ function runMain(env: Record<string, string>, until?: RegExp) {
   let stderr = '';
   const matched = new Promise<void>((resolve) => {
     const check = () => {
-      if (until?.test(stdout + stderr)) resolve();
+      if (until.length > 0 && until.every((pattern) => pattern.test(stdout + stderr))) resolve();
     };
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
@@ -66,10 +69,10 @@ describe('first start', () => {
 
 describe('npm start', () => {
   it('starts on embedded defaults, prints the admin token once outside the JSON log, and stops on SIGTERM', async () => {
-    const run = runMain(
-      { HEARTH_DATA_DIR: dir, HEARTH_PORT: '0', HEARTH_HOST: '127.0.0.1' },
+    const run = runMain({ HEARTH_DATA_DIR: dir, HEARTH_PORT: '0', HEARTH_HOST: '127.0.0.1' }, [
       /Hearth is listening/,
-    );
+      /Open the page with it/,
+    ]);
     await run.matched;
     const { stdout, stderr } = run.output();
     const token = /hearth_[A-Za-z0-9_-]+/.exec(stderr)?.[0];

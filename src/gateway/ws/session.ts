@@ -11,8 +11,8 @@ import { handleFrame, type HandlerDeps } from './handlers.ts';
 import { parseFrame } from './parse-frame.ts';
 import { RateLimiter } from './rate-limiter.ts';
 
+/** What every session shares; one object for all of them. */
 export interface SessionOptions extends HandlerDeps {
-  socket: WebSocket;
   logger: Logger;
   onClose(session: Session): void;
 }
@@ -20,10 +20,6 @@ export interface SessionOptions extends HandlerDeps {
 /** How long a closing socket may take to drain before it is cut. */
 const closeGraceMs = 2000;
 
-/**
- * One WebSocket connection: `hello` first, then requests. Its sends never queue without bound:
- * a client more than `maxBufferedBytes` behind is dropped as a slow consumer.
- */
 /** What clients are told of the profiles, in `welcome` and in `config.changed`. */
 export function profileState(
   profiles: ProfileResolver,
@@ -37,20 +33,25 @@ export function profileState(
   };
 }
 
+/**
+ * One WebSocket connection: `hello` first, then requests. Its sends never queue without bound:
+ * a client more than `maxBufferedBytes` behind is dropped as a slow consumer. An idle session
+ * holds little (thousands may sit connected): the shared options, its socket, a rate limiter,
+ * and a child logger only once it has something to log.
+ */
 export class Session implements Subscriber {
   readonly id = newId('s');
-  readonly logger: Logger;
   principal: Principal | undefined;
   readonly #options: SessionOptions;
   readonly #socket: WebSocket;
   readonly #limiter: RateLimiter;
-  readonly #helloTimer: NodeJS.Timeout;
+  #helloTimer: NodeJS.Timeout | undefined;
+  #logger: Logger | undefined;
   #closed = false;
 
-  constructor(options: SessionOptions) {
+  constructor(socket: WebSocket, options: SessionOptions) {
     this.#options = options;
-    this.#socket = options.socket;
-    this.logger = options.logger.child({ sessionId: this.id });
+    this.#socket = socket;
     const { limits } = options;
     this.#limiter = new RateLimiter({
       perSecond: limits.messagesPerSecond,
@@ -65,6 +66,11 @@ export class Session implements Subscriber {
     );
     this.#socket.on('close', (code: number) => this.#onClosed(code));
     this.#socket.on('error', (error: Error) => this.logger.debug({ err: error }, 'socket error'));
+  }
+
+  get logger(): Logger {
+    this.#logger ??= this.#options.logger.child({ sessionId: this.id });
+    return this.#logger;
   }
 
   get isClosed(): boolean {
@@ -170,8 +176,12 @@ export class Session implements Subscriber {
       return;
     }
     clearTimeout(this.#helloTimer);
+    this.#helloTimer = undefined;
     this.principal = principal;
-    this.logger.info({ user: principal.name, client: frame.client }, 'client connected');
+    this.#options.logger.info(
+      { sessionId: this.id, user: principal.name, client: frame.client },
+      'client connected',
+    );
     const { profiles } = this.#options;
     this.send({
       type: 'welcome',
