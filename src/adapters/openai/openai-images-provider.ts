@@ -5,9 +5,9 @@
 import OpenAI, { type ClientOptions } from 'openai';
 import type { ImageGenerateParamsStreaming } from 'openai/resources/images';
 import { ErrorCode, HearthError } from '../../common/errors.ts';
+import { openAIErrorToHearth } from './openai-errors.ts';
 import type { ImageEvent, ImageProvider, ImageRequest } from '../image-provider.ts';
 
-const maxUpstreamMessageLength = 500;
 const maxPartialImages = 3;
 
 export interface OpenAIImagesProviderOptions {
@@ -125,67 +125,12 @@ export class OpenAIImagesProvider implements ImageProvider {
   }
 
   #toHearthError(error: unknown): HearthError {
-    if (error instanceof HearthError) return error;
-    const who = `Provider "${this.id}"`;
-    const make = (code: ErrorCode, message: string) =>
-      new HearthError(code, message, { cause: error });
-    if (error instanceof OpenAI.APIConnectionTimeoutError) {
-      return make(
-        ErrorCode.providerUnavailable,
-        `${who} did not answer within ${this.#timeoutMs} ms.`,
-      );
-    }
-    if (error instanceof OpenAI.APIConnectionError) {
-      return make(
-        ErrorCode.providerUnavailable,
-        `${who} could not be reached: ${this.#upstream(error.message)}`,
-      );
-    }
-    if (error instanceof OpenAI.APIError) {
-      const status = error.status as number | undefined;
-      if (status === undefined) {
-        return make(
-          ErrorCode.providerError,
-          `${who} failed mid-image: ${this.#upstream(error.message)}`,
-        );
-      }
-      // Auth errors can echo part of the key, so their upstream message is not repeated.
-      if (status === 401 || status === 403) {
-        return make(
-          ErrorCode.providerAuth,
-          `${who} rejected its credentials (HTTP ${status}); check its API key.`,
-        );
-      }
-      if (status === 429) {
-        const wait = retryAfterSeconds(error.headers as Headers | undefined);
-        const hint = wait === undefined ? '' : ` Retry after ${wait} s.`;
-        return make(
-          ErrorCode.providerRateLimited,
-          `${who} is rate limiting requests (HTTP 429).${hint}`,
-        );
-      }
-      const code = status >= 500 ? ErrorCode.providerUnavailable : ErrorCode.providerError;
-      return make(code, `${who} answered HTTP ${status}: ${this.#upstream(error.message)}`);
-    }
-    // undici reports a connection dropped mid-body as TypeError('terminated').
-    if (error instanceof TypeError) {
-      return make(
-        ErrorCode.providerUnavailable,
-        `${who} dropped the connection: ${this.#upstream(error.message)}`,
-      );
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    return make(ErrorCode.providerError, `${who} failed: ${this.#upstream(message)}`);
-  }
-
-  /** An upstream message made safe to show: no key, no long dumps. */
-  #upstream(message: string): string {
-    let safe = message.replace(/^\d{3} /, '');
-    if (this.#apiKey) safe = safe.replaceAll(this.#apiKey, '[redacted]');
-    safe = safe.replace(/\bsk-[\w*-]{6,}/g, 'sk-[redacted]');
-    return safe.length > maxUpstreamMessageLength
-      ? `${safe.slice(0, maxUpstreamMessageLength)}…`
-      : safe;
+    return openAIErrorToHearth(error, {
+      id: this.id,
+      apiKey: this.#apiKey,
+      timeoutMs: this.#timeoutMs,
+      what: 'image',
+    });
   }
 }
 
@@ -209,14 +154,4 @@ function mediaTypeOf(format: string | undefined): string {
     default:
       return 'image/png';
   }
-}
-
-/** Seconds from a `retry-after` header (delta seconds or an HTTP date), if there is one. */
-function retryAfterSeconds(headers: Headers | undefined): number | undefined {
-  const value = headers?.get('retry-after');
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, Math.ceil(seconds));
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
 }

@@ -11,6 +11,7 @@ import type {
   ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions';
 import { ErrorCode, HearthError } from '../../common/errors.ts';
+import { openAIErrorToHearth } from './openai-errors.ts';
 import type {
   ChatMessage,
   ChatProvider,
@@ -23,7 +24,6 @@ import type {
 
 /** Local servers ignore the key but the SDK wants one to build its `authorization` header. */
 const placeholderKey = 'not-needed';
-const maxUpstreamMessageLength = 500;
 
 export interface OpenAIChatProviderOptions {
   /** Hearth's provider id, used in error messages. */
@@ -99,9 +99,11 @@ export class OpenAIChatProvider implements ChatProvider {
         // Local servers send `choices: null` on the usage chunk, against the SDK's types.
         for (const choice of (chunk.choices as ChatCompletionChunk.Choice[] | null) ?? []) {
           if (choice.index !== 0) continue;
-          const text = (choice.delta?.content ?? '') + (choice.delta?.refusal ?? '');
-          if (text !== '') yield { type: 'text', text };
-          for (const part of choice.delta?.tool_calls ?? []) calls.add(part);
+          // The hot path of every stream: no allocation for fields a chunk does not carry.
+          const delta = choice.delta as ChatCompletionChunk.Choice.Delta | undefined;
+          if (delta?.content) yield { type: 'text', text: delta.content };
+          if (delta?.refusal) yield { type: 'text', text: delta.refusal };
+          if (delta?.tool_calls) for (const part of delta.tool_calls) calls.add(part);
           if (choice.finish_reason) {
             finish = mapFinishReason(choice.finish_reason);
             for (const call of calls.take()) {
@@ -141,67 +143,12 @@ export class OpenAIChatProvider implements ChatProvider {
   }
 
   #toHearthError(error: unknown): HearthError {
-    if (error instanceof HearthError) return error;
-    const who = `Provider "${this.id}"`;
-    const make = (code: ErrorCode, message: string) =>
-      new HearthError(code, message, { cause: error });
-    if (error instanceof OpenAI.APIConnectionTimeoutError) {
-      return make(
-        ErrorCode.providerUnavailable,
-        `${who} did not answer within ${this.#timeoutMs} ms.`,
-      );
-    }
-    if (error instanceof OpenAI.APIConnectionError) {
-      return make(
-        ErrorCode.providerUnavailable,
-        `${who} could not be reached: ${this.#upstream(error.message)}`,
-      );
-    }
-    if (error instanceof OpenAI.APIError) {
-      const status = error.status as number | undefined;
-      if (status === undefined) {
-        return make(
-          ErrorCode.providerError,
-          `${who} failed mid-reply: ${this.#upstream(error.message)}`,
-        );
-      }
-      // Auth errors can echo part of the key, so their upstream message is not repeated.
-      if (status === 401 || status === 403) {
-        return make(
-          ErrorCode.providerAuth,
-          `${who} rejected its credentials (HTTP ${status}); check its API key.`,
-        );
-      }
-      if (status === 429) {
-        const wait = retryAfterSeconds(error.headers as Headers | undefined);
-        const hint = wait === undefined ? '' : ` Retry after ${wait} s.`;
-        return make(
-          ErrorCode.providerRateLimited,
-          `${who} is rate limiting requests (HTTP 429).${hint}`,
-        );
-      }
-      const code = status >= 500 ? ErrorCode.providerUnavailable : ErrorCode.providerError;
-      return make(code, `${who} answered HTTP ${status}: ${this.#upstream(error.message)}`);
-    }
-    // undici reports a connection dropped mid-body as TypeError('terminated').
-    if (error instanceof TypeError) {
-      return make(
-        ErrorCode.providerUnavailable,
-        `${who} dropped the connection: ${this.#upstream(error.message)}`,
-      );
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    return make(ErrorCode.providerError, `${who} failed: ${this.#upstream(message)}`);
-  }
-
-  /** An upstream message made safe to show: no key, no long dumps. */
-  #upstream(message: string): string {
-    let safe = message.replace(/^\d{3} /, '');
-    if (this.#apiKey) safe = safe.replaceAll(this.#apiKey, '[redacted]');
-    safe = safe.replace(/\bsk-[\w*-]{6,}/g, 'sk-[redacted]');
-    return safe.length > maxUpstreamMessageLength
-      ? `${safe.slice(0, maxUpstreamMessageLength)}…`
-      : safe;
+    return openAIErrorToHearth(error, {
+      id: this.id,
+      apiKey: this.#apiKey,
+      timeoutMs: this.#timeoutMs,
+      what: 'reply',
+    });
   }
 }
 
@@ -297,14 +244,4 @@ function mapFinishReason(reason: string): ProviderFinishReason {
       // `stop`, and whatever else a local server invents for a natural end.
       return 'stop';
   }
-}
-
-/** Seconds from a `retry-after` header (delta seconds or an HTTP date), if there is one. */
-function retryAfterSeconds(headers: Headers | undefined): number | undefined {
-  const value = headers?.get('retry-after');
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, Math.ceil(seconds));
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
 }
