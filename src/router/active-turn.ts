@@ -1,4 +1,4 @@
-import type { ChatRequest } from '../adapters/provider.ts';
+import type { ChatRequest, ProviderEvent } from '../adapters/provider.ts';
 import type { ContentPart } from '../common/protocol.ts';
 import type { ProviderChoice } from './profiles.ts';
 import type { Tool } from './tools/tool.ts';
@@ -32,6 +32,8 @@ export interface ActiveTurn extends TurnState {
   request: ChatRequest;
   tools: ReadonlyMap<string, Tool>;
   maxToolRounds: number;
+  /** The first provider call, started before the turn was stored; read by the first round. */
+  prefetched?: AsyncIterator<ProviderEvent> | undefined;
 }
 
 export function stopReasonOf(signal: AbortSignal): StopReason {

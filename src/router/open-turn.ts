@@ -5,18 +5,25 @@ import type { ConversationStore } from '../mcp/service/store/conversation-store.
 import { titleFrom } from './history.ts';
 
 export interface OpenedTurn {
-  conversation: ConversationView;
+  conversationId: string;
   turnId: string;
   userMessageId: string;
   assistantMessageId: string;
-  /** The conversation up to and including the new user message. */
+  profile: { id: string; model: string };
+  /** The conversation up to and including the new user message (not yet stored). */
   history: MessageView[];
+  /**
+   * Stores the start of the turn in one commit: the conversation when it is new, the user's
+   * message and an empty reply marked `streaming`. Until then nothing is written, so a
+   * provider request may already leave while this runs.
+   */
+  persist(): void;
 }
 
 /**
- * Persists the start of a turn: the conversation when it is new, the user's message, and an
- * empty reply marked `streaming`, so that the request can be acknowledged and a crash leaves a
- * trace. `profileFor` picks the profile once the conversation (if any) is known.
+ * Checks and prepares the start of a turn without writing anything: the conversation exists
+ * and is not busy, `profileFor` picks the profile once the conversation (if any) is known, and
+ * the history the model will see is read.
  */
 export function openTurn(options: {
   store: ConversationStore;
@@ -24,66 +31,73 @@ export function openTurn(options: {
   content: InputPart[];
   isBusy: (conversationId: string) => boolean;
   profileFor: (conversation: ConversationView | undefined) => { id: string; model: string };
-}): OpenedTurn & { profile: { id: string; model: string } } {
-  const { store } = options;
-  let conversation: ConversationView | undefined;
+}): OpenedTurn {
+  const { store, content } = options;
+  let existing: ConversationView | undefined;
   if (options.conversationId !== undefined) {
-    conversation = store.getConversation(options.conversationId);
-    if (!conversation)
+    existing = store.getConversation(options.conversationId);
+    if (!existing)
       throw new HearthError(
         ErrorCode.unknownConversation,
         `No conversation ${options.conversationId}`,
       );
-    if (options.isBusy(conversation.id)) {
+    if (options.isBusy(existing.id)) {
       throw new HearthError(
         ErrorCode.busy,
         'A reply is still streaming in this conversation; stop it or wait for it',
       );
     }
   }
-  const profile = options.profileFor(conversation);
-  // One commit for the conversation, the user's message and the empty reply.
-  return store.transaction(() => persistStart(store, conversation, profile, options.content));
-}
-
-function persistStart(
-  store: ConversationStore,
-  existing: ConversationView | undefined,
-  profile: { id: string; model: string },
-  content: InputPart[],
-): OpenedTurn & { profile: { id: string; model: string } } {
-  const conversation =
-    existing ??
-    store.createConversation({
-      id: newId('c'),
-      title: titleFrom(content),
-      profile: profile.id,
-    });
+  const profile = options.profileFor(existing);
+  const conversationId = existing?.id ?? newId('c');
   const turnId = newId('t');
-  const common = { conversationId: conversation.id, turnId, profile: profile.id };
-  const user = store.insertMessage({
+  const userMessageId = newId('m');
+  const assistantMessageId = newId('m');
+  const common = { conversationId, turnId, profile: profile.id };
+  const user = {
     ...common,
-    id: newId('m'),
-    role: 'user',
-    content: content,
-    status: 'complete',
+    id: userMessageId,
+    role: 'user' as const,
+    content,
+    status: 'complete' as const,
     model: null,
-  });
-  const history = store.listMessages(conversation.id);
-  const assistant = store.insertMessage({
-    ...common,
-    id: newId('m'),
-    role: 'assistant',
-    content: [],
-    status: 'streaming',
-    model: profile.model,
-  });
+  };
+  const earlier = existing ? store.listMessages(existing.id) : [];
+  const history: MessageView[] = [
+    ...earlier,
+    {
+      ...user,
+      turnId,
+      profile: profile.id,
+      usage: null,
+      error: null,
+      createdAt: new Date().toISOString(),
+    },
+  ];
   return {
-    conversation,
+    conversationId,
     turnId,
-    userMessageId: user.id,
-    assistantMessageId: assistant.id,
-    history,
+    userMessageId,
+    assistantMessageId,
     profile,
+    history,
+    persist: () =>
+      store.transaction(() => {
+        if (!existing)
+          store.createConversation({
+            id: conversationId,
+            title: titleFrom(content),
+            profile: profile.id,
+          });
+        store.insertMessage(user);
+        store.insertMessage({
+          ...common,
+          id: assistantMessageId,
+          role: 'assistant',
+          content: [],
+          status: 'streaming',
+          model: profile.model,
+        });
+      }),
   };
 }

@@ -8,7 +8,7 @@ import { buildChatMessages } from './history.ts';
 import { streamImageTurn, type ImageTurn, type MediaSink } from './image-turn.ts';
 import { openTurn, type OpenedTurn } from './open-turn.ts';
 import type { ProfileResolver } from './profiles.ts';
-import { streamTurn } from './stream-turn.ts';
+import { prefetchFirstRound, streamTurn } from './stream-turn.ts';
 import type { ToolCatalogue } from './tools/catalogue.ts';
 
 export interface RouterOptions {
@@ -101,6 +101,15 @@ export class Router {
       tools: this.#options.tools.forProfile(profile.tools),
       maxToolRounds: profile.maxToolRounds,
     };
+    // The provider request leaves now and its answer travels while the turn is stored; its
+    // events are read only once `start()` runs, after the ack.
+    prefetchFirstRound(turn);
+    try {
+      opened.persist();
+    } catch (error) {
+      turn.controller.abort('cancelled' satisfies StopReason);
+      throw error;
+    }
     return this.#register(opened, turn, input.content, () =>
       streamTurn({ ...this.#context(turn), turn }),
     );
@@ -113,6 +122,7 @@ export class Router {
       id: resolved.id,
       model: resolved.profile.model,
     }));
+    opened.persist();
     const turn: ImageTurn = {
       ...this.#state(opened),
       provider: resolved.provider,
@@ -128,10 +138,10 @@ export class Router {
     );
   }
 
-  #state(opened: OpenedTurn & { profile: { id: string; model: string } }): TurnState {
+  #state(opened: OpenedTurn): TurnState {
     return {
       turnId: opened.turnId,
-      conversationId: opened.conversation.id,
+      conversationId: opened.conversationId,
       profileId: opened.profile.id,
       model: opened.profile.model,
       assistantMessageId: opened.assistantMessageId,

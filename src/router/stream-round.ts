@@ -30,10 +30,12 @@ export async function streamRound(options: {
     let usage: Usage | null = null;
     let finishReason: ProviderFinishReason = 'stop';
     try {
-      for await (const event of choice.provider.stream(
-        { ...options.request, model: choice.model },
-        signal,
-      )) {
+      const prefetched = index === 0 ? turn.prefetched : undefined;
+      turn.prefetched = undefined;
+      const events = prefetched
+        ? { [Symbol.asyncIterator]: () => prefetched }
+        : choice.provider.stream({ ...options.request, model: choice.model }, signal);
+      for await (const event of events) {
         if (signal.aborted) break;
         if (event.type === 'text') {
           if (event.text === '') continue;

@@ -1,4 +1,4 @@
-import type { ChatMessage, ToolSpec } from '../adapters/provider.ts';
+import type { ChatMessage, ChatRequest, ToolSpec } from '../adapters/provider.ts';
 import type { Logger } from '../common/logger.ts';
 import type { Usage } from '../common/protocol.ts';
 import type { ConversationStore } from '../mcp/service/store/conversation-store.ts';
@@ -86,24 +86,54 @@ async function runToolRound(
   );
 }
 
+/** The request of one round; the last allowed round offers no tools, so the model answers in words. */
+function roundRequest(turn: ActiveTurn, round: number): ChatRequest {
+  if (round >= turn.maxToolRounds || turn.tools.size === 0) return turn.request;
+  const tools: ToolSpec[] = [...turn.tools.values()].map(({ name, description, inputSchema }) => ({
+    name,
+    description,
+    inputSchema,
+  }));
+  return { ...turn.request, tools };
+}
+
+/**
+ * Sends the first round's request to the first provider at once, so that its answer travels
+ * while the turn is stored and acknowledged. Nothing is read from it until the round runs.
+ */
+export function prefetchFirstRound(turn: ActiveTurn): void {
+  const choice = turn.choices[0];
+  if (!choice) return;
+  const iterator = choice.provider
+    .stream({ ...roundRequest(turn, 0), model: choice.model }, turn.controller.signal)
+    [Symbol.asyncIterator]();
+  const first = iterator.next();
+  // Read (and its failure handled) by the first round; this only keeps it from being unhandled.
+  first.catch(() => undefined);
+  let taken = false;
+  turn.prefetched = {
+    next: () => {
+      if (taken) return iterator.next();
+      taken = true;
+      return first;
+    },
+    return: (value?: unknown) =>
+      iterator.return?.(value) ?? Promise.resolve({ done: true, value: undefined }),
+  };
+}
+
 /**
  * Streams one chat turn: rounds of provider calls and tool calls until the model answers in
  * text. Ending it (persisting, the last event) is the lifecycle's job.
  */
 export async function streamTurn(context: StreamTurnContext): Promise<void> {
   const { turn, sink } = context;
-  const tools: ToolSpec[] = [...turn.tools.values()].map(({ name, description, inputSchema }) => ({
-    name,
-    description,
-    inputSchema,
-  }));
   await runTurnLifecycle(context, async (progress) => {
     for (let round = 0; ; round += 1) {
-      // The last allowed round offers no tools, so the model has to answer in words.
-      const offered = round < turn.maxToolRounds && tools.length > 0 ? { tools } : {};
-      const result = await streamRound({ turn, sink, request: { ...turn.request, ...offered } });
+      const request = roundRequest(turn, round);
+      const result = await streamRound({ turn, sink, request });
       progress.usage = addUsage(progress.usage, result.usage);
-      if (result.calls.length === 0 || !('tools' in offered)) return result.finishReason;
+      if (result.calls.length === 0 || request.tools === undefined) return result.finishReason;
       const roundText = turn.text;
       closeText(turn);
       await runToolRound(context, {
