@@ -101,8 +101,8 @@ export class Router {
       tools: this.#options.tools.forProfile(profile.tools),
       maxToolRounds: profile.maxToolRounds,
     };
-    // The provider request leaves now and its answer travels while the turn is stored; its
-    // events are read only once `start()` runs, after the ack.
+    // The provider request is started before the turn is stored; its events are read only
+    // once `start()` runs, after the ack.
     prefetchFirstRound(turn);
     try {
       opened.persist();

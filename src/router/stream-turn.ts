@@ -98,15 +98,15 @@ function roundRequest(turn: ActiveTurn, round: number): ChatRequest {
 }
 
 /**
- * Sends the first round's request to the first provider at once, so that its answer travels
- * while the turn is stored and acknowledged. Nothing is read from it until the round runs.
+ * Starts the first round's request to the first provider before the turn is stored: the SDK
+ * sends it as soon as the handling of the client's frame ends, so it is on its way while the
+ * ack and `turn.started` go out. Nothing is read from it until the round runs.
  */
 export function prefetchFirstRound(turn: ActiveTurn): void {
   const choice = turn.choices[0];
   if (!choice) return;
-  const iterator = choice.provider
-    .stream({ ...roundRequest(turn, 0), model: choice.model }, turn.controller.signal)
-    [Symbol.asyncIterator]();
+  const request = { ...roundRequest(turn, 0), model: choice.model };
+  const iterator = choice.provider.stream(request, turn.controller.signal)[Symbol.asyncIterator]();
   const first = iterator.next();
   // Read (and its failure handled) by the first round; this only keeps it from being unhandled.
   first.catch(() => undefined);
