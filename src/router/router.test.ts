@@ -121,6 +121,37 @@ describe('Router', () => {
     expect(router.runningTurns).toBe(0);
   });
 
+  it('aborts the already started provider request when storing the turn fails', async () => {
+    let seen: AbortSignal | undefined;
+    const provider: ChatProvider = {
+      id: 'p',
+      async *stream(_request, signal) {
+        seen = signal;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        yield { type: 'text', text: 'never read' };
+      },
+    };
+    const real = new SqliteConversationStore(openDatabase({ memory: true }));
+    const failing = new Proxy(real, {
+      get(target, property) {
+        if (property === 'transaction') {
+          return () => {
+            throw new Error('disk full');
+          };
+        }
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function'
+          ? (value as (...a: unknown[]) => unknown).bind(target)
+          : value;
+      },
+    });
+    const { router } = setup(provider, failing);
+    expect(() => router.accept({ content })).toThrow(/disk full/);
+    expect(seen?.aborted).toBe(true);
+    expect(router.runningTurns).toBe(0);
+    expect(router.isBusy('any')).toBe(false);
+  });
+
   it('refuses new turns once shutting down', async () => {
     const { router } = setup(new ScriptedProvider([]));
     await router.shutdown();
