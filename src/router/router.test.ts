@@ -121,7 +121,7 @@ describe('Router', () => {
     expect(router.runningTurns).toBe(0);
   });
 
-  it('aborts the already started provider request when storing the turn fails', async () => {
+  it('aborts the already started provider request when storing the turn fails', () => {
     let seen: AbortSignal | undefined;
     const provider: ChatProvider = {
       id: 'p',
