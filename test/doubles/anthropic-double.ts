@@ -8,15 +8,9 @@
  * double.enqueue({ type: 'message', blocks: [text('Hi', '!')] }, httpError(529));
  * const client = new Anthropic({ baseURL: double.baseURL, apiKey: 'sk-ant-test' });
  */
-import { once } from 'node:events';
-import {
-  createServer,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type ServerResponse,
-} from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { EarlyCloses, listenOnLoopback, readJsonBody } from './http-double.ts';
 import {
   echoReply,
   invalidRequest,
@@ -64,27 +58,11 @@ export async function startAnthropicDouble(
 ): Promise<AnthropicDouble> {
   const requests: RecordedRequest[] = [];
   const queue: ScriptedReply[] = [];
-  let closedEarly = 0;
-  let unclaimedCloses = 0;
-  const closeWaiters: Array<() => void> = [];
+  const earlyCloses = new EarlyCloses();
   let nextId = 0;
 
-  const noteEarlyClose = (): void => {
-    closedEarly += 1;
-    const waiter = closeWaiters.shift();
-    if (waiter) waiter();
-    else unclaimedCloses += 1;
-  };
-
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    let raw = '';
-    for await (const piece of req) raw += String(piece);
-    let body: any;
-    try {
-      body = JSON.parse(raw);
-    } catch {
-      body = undefined;
-    }
+    const body = await readJsonBody(req);
     requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
     const requestId = `req_double${nextId++}`;
     const fail = (status: number, type: string, message: string): void =>
@@ -115,7 +93,7 @@ export async function startAnthropicDouble(
     const cutByServer = reply.type === 'message' && reply.cut === 'reset';
     res.on('close', () => {
       closed.abort();
-      if (!res.writableFinished && !cutByServer) noteEarlyClose();
+      if (!res.writableFinished && !cutByServer) earlyCloses.note();
     });
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -135,34 +113,16 @@ export async function startAnthropicDouble(
     if (cutByServer) res.destroy();
     else res.end();
   };
-  const server = createServer((req, res) => void handle(req, res));
-
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-
-  const close = async (): Promise<void> => {
-    if (!server.listening) return;
-    const stopped = once(server, 'close');
-    server.close();
-    server.closeAllConnections();
-    await stopped;
-  };
+  const { port, close } = await listenOnLoopback(handle);
 
   return {
     baseURL: `http://127.0.0.1:${port}`,
     requests,
     get closedEarly() {
-      return closedEarly;
+      return earlyCloses.count;
     },
     enqueue: (...replies) => void queue.push(...replies),
-    clientClosedEarly: () => {
-      if (unclaimedCloses > 0) {
-        unclaimedCloses -= 1;
-        return Promise.resolve();
-      }
-      return new Promise((resolve) => closeWaiters.push(resolve));
-    },
+    clientClosedEarly: () => earlyCloses.next(),
     close,
     [Symbol.asyncDispose]: close,
   };

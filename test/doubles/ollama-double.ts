@@ -9,15 +9,9 @@
  * double.enqueue({ type: 'text', chunks: ['Hi', '!'] }, httpError(429, { 'retry-after': '3' }));
  * const client = new Ollama({ host: double.baseURL });
  */
-import { once } from 'node:events';
-import {
-  createServer,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type ServerResponse,
-} from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { EarlyCloses, listenOnLoopback, readJsonBody } from './http-double.ts';
 import {
   echoReply,
   foldLines,
@@ -74,26 +68,10 @@ export async function startOllamaDouble(options: OllamaDoubleOptions = {}): Prom
   const models = (options.models ?? ['llama3.2:latest', 'qwen3:0.6b']).map(withTag);
   const requests: RecordedRequest[] = [];
   const queue: ScriptedReply[] = [];
-  let closedEarly = 0;
-  let unclaimedCloses = 0;
-  const closeWaiters: Array<() => void> = [];
-
-  const noteEarlyClose = (): void => {
-    closedEarly += 1;
-    const waiter = closeWaiters.shift();
-    if (waiter) waiter();
-    else unclaimedCloses += 1;
-  };
+  const earlyCloses = new EarlyCloses();
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    let raw = '';
-    for await (const piece of req) raw += String(piece);
-    let body: any;
-    try {
-      body = JSON.parse(raw);
-    } catch {
-      body = undefined;
-    }
+    const body = await readJsonBody(req);
     const route = `${req.method} ${req.url}`;
     requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
 
@@ -133,7 +111,7 @@ export async function startOllamaDouble(options: OllamaDoubleOptions = {}): Prom
     const cutByServer = reply.type === 'text' && reply.cut === 'reset';
     res.on('close', () => {
       closed.abort();
-      if (!res.writableFinished && !cutByServer) noteEarlyClose();
+      if (!res.writableFinished && !cutByServer) earlyCloses.note();
     });
     res.writeHead(200, { 'content-type': 'application/x-ndjson', date: new Date().toUTCString() });
     for (const [index, line] of lines.entries()) {
@@ -147,34 +125,16 @@ export async function startOllamaDouble(options: OllamaDoubleOptions = {}): Prom
     if (cutByServer) res.destroy();
     else res.end();
   };
-  const server = createServer((req, res) => void handle(req, res));
-
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-
-  const close = async (): Promise<void> => {
-    if (!server.listening) return;
-    const stopped = once(server, 'close');
-    server.close();
-    server.closeAllConnections();
-    await stopped;
-  };
+  const { port, close } = await listenOnLoopback(handle);
 
   return {
     baseURL: `http://127.0.0.1:${port}`,
     requests,
     get closedEarly() {
-      return closedEarly;
+      return earlyCloses.count;
     },
     enqueue: (...replies) => void queue.push(...replies),
-    clientClosedEarly: () => {
-      if (unclaimedCloses > 0) {
-        unclaimedCloses -= 1;
-        return Promise.resolve();
-      }
-      return new Promise((resolve) => closeWaiters.push(resolve));
-    },
+    clientClosedEarly: () => earlyCloses.next(),
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -9,15 +9,9 @@
  * double.enqueue({ type: 'tool-calls', calls: [{ id: 'call_1', name: 'f', arguments: '{}' }] });
  * const client = new OpenAI({ baseURL: double.baseURL, apiKey: 'sk-test' });
  */
-import { once } from 'node:events';
-import {
-  createServer,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type ServerResponse,
-} from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { EarlyCloses, listenOnLoopback, readJsonBody } from './http-double.ts';
 import {
   echoReply,
   openAIError,
@@ -60,27 +54,11 @@ export interface OpenAIDoubleOptions {
 export async function startOpenAIDouble(options: OpenAIDoubleOptions = {}): Promise<OpenAIDouble> {
   const requests: RecordedRequest[] = [];
   const queue: ScriptedReply[] = [];
-  let closedEarly = 0;
-  let unclaimedCloses = 0;
-  const closeWaiters: Array<() => void> = [];
+  const earlyCloses = new EarlyCloses();
   let nextId = 0;
 
-  const noteEarlyClose = (): void => {
-    closedEarly += 1;
-    const waiter = closeWaiters.shift();
-    if (waiter) waiter();
-    else unclaimedCloses += 1;
-  };
-
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    let raw = '';
-    for await (const piece of req) raw += String(piece);
-    let body: any;
-    try {
-      body = JSON.parse(raw);
-    } catch {
-      body = undefined;
-    }
+    const body = await readJsonBody(req);
     requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
 
     if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
@@ -109,7 +87,7 @@ export async function startOpenAIDouble(options: OpenAIDoubleOptions = {}): Prom
     const cutByServer = reply.type !== 'mid-stream-error' && reply.cut === 'reset';
     res.on('close', () => {
       closed.abort();
-      if (!res.writableFinished && !cutByServer) noteEarlyClose();
+      if (!res.writableFinished && !cutByServer) earlyCloses.note();
     });
     res.writeHead(200, {
       'content-type': 'text/event-stream',
@@ -129,34 +107,16 @@ export async function startOpenAIDouble(options: OpenAIDoubleOptions = {}): Prom
     if (cutByServer) res.destroy();
     else res.end();
   };
-  const server = createServer((req, res) => void handle(req, res));
-
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-
-  const close = async (): Promise<void> => {
-    if (!server.listening) return;
-    const stopped = once(server, 'close');
-    server.close();
-    server.closeAllConnections();
-    await stopped;
-  };
+  const { port, close } = await listenOnLoopback(handle);
 
   return {
     baseURL: `http://127.0.0.1:${port}/v1`,
     requests,
     get closedEarly() {
-      return closedEarly;
+      return earlyCloses.count;
     },
     enqueue: (...replies) => void queue.push(...replies),
-    clientClosedEarly: () => {
-      if (unclaimedCloses > 0) {
-        unclaimedCloses -= 1;
-        return Promise.resolve();
-      }
-      return new Promise((resolve) => closeWaiters.push(resolve));
-    },
+    clientClosedEarly: () => earlyCloses.next(),
     close,
     [Symbol.asyncDispose]: close,
   };

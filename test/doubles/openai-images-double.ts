@@ -12,15 +12,9 @@
  * double.enqueue({ type: 'image', partials: 2, completedBeforeLastPartial: true });
  * const client = new OpenAI({ baseURL: double.baseURL, apiKey: 'sk-test' });
  */
-import { once } from 'node:events';
-import {
-  createServer,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type ServerResponse,
-} from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { EarlyCloses, listenOnLoopback, readJsonBody } from './http-double.ts';
 import { openAIError, type OpenAIErrorObject } from './openai-wire.ts';
 import { solidPngBase64, type Rgb } from './png.ts';
 
@@ -136,26 +130,10 @@ export async function startOpenAIImagesDouble(
 ): Promise<OpenAIImagesDouble> {
   const requests: RecordedRequest[] = [];
   const queue: ImageScriptedReply[] = [];
-  let closedEarly = 0;
-  let unclaimedCloses = 0;
-  const closeWaiters: Array<() => void> = [];
-
-  const noteEarlyClose = (): void => {
-    closedEarly += 1;
-    const waiter = closeWaiters.shift();
-    if (waiter) waiter();
-    else unclaimedCloses += 1;
-  };
+  const earlyCloses = new EarlyCloses();
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    let raw = '';
-    for await (const piece of req) raw += String(piece);
-    let body: any;
-    try {
-      body = JSON.parse(raw);
-    } catch {
-      body = undefined;
-    }
+    const body = await readJsonBody(req);
     requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
 
     if (req.method !== 'POST' || req.url !== '/v1/images/generations') {
@@ -241,7 +219,7 @@ export async function startOpenAIImagesDouble(
     const closed = new AbortController();
     res.on('close', () => {
       closed.abort();
-      if (!res.writableFinished) noteEarlyClose();
+      if (!res.writableFinished) earlyCloses.note();
     });
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     for (const [index, event] of events.entries()) {
@@ -254,34 +232,16 @@ export async function startOpenAIImagesDouble(
     }
     res.end();
   };
-  const server = createServer((req, res) => void handle(req, res));
-
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-
-  const close = async (): Promise<void> => {
-    if (!server.listening) return;
-    const stopped = once(server, 'close');
-    server.close();
-    server.closeAllConnections();
-    await stopped;
-  };
+  const { port, close } = await listenOnLoopback(handle);
 
   return {
     baseURL: `http://127.0.0.1:${port}/v1`,
     requests,
     get closedEarly() {
-      return closedEarly;
+      return earlyCloses.count;
     },
     enqueue: (...replies) => void queue.push(...replies),
-    clientClosedEarly: () => {
-      if (unclaimedCloses > 0) {
-        unclaimedCloses -= 1;
-        return Promise.resolve();
-      }
-      return new Promise((resolve) => closeWaiters.push(resolve));
-    },
+    clientClosedEarly: () => earlyCloses.next(),
     close,
     [Symbol.asyncDispose]: close,
   };
