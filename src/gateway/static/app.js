@@ -307,17 +307,22 @@ function onWelcome(welcome) {
   state.reconnectAttempt = 0;
   state.helloError = null;
   setConnection('connected', welcome.user ? `Connected as ${welcome.user}` : 'Connected');
-  state.profiles = (Array.isArray(welcome.profiles) ? welcome.profiles : [])
-    .filter((p) => p && typeof p.id === 'string')
-    .map((p) => ({ ...p, kind: p.kind === 'image' ? 'image' : 'chat' }));
-  state.defaultProfile = welcome.defaultProfile ?? null;
-  state.defaultImageProfile = welcome.defaultImageProfile ?? null;
-  state.configured = welcome.setup ? welcome.setup.configured !== false : true;
-  renderProfiles();
-  renderSetup(state.configured ? null : (welcome.setup?.message ?? 'Hearth is not set up yet.'));
+  applyProfileState(welcome);
   startHeartbeat();
   if (state.conversationId) void subscribe();
   updateControls();
+}
+
+/** Profiles and setup, from `welcome` or a later `config.changed`. */
+function applyProfileState(frame) {
+  state.profiles = (Array.isArray(frame.profiles) ? frame.profiles : [])
+    .filter((p) => p && typeof p.id === 'string')
+    .map((p) => ({ ...p, kind: p.kind === 'image' ? 'image' : 'chat' }));
+  state.defaultProfile = frame.defaultProfile ?? null;
+  state.defaultImageProfile = frame.defaultImageProfile ?? null;
+  state.configured = frame.setup ? frame.setup.configured !== false : true;
+  renderProfiles();
+  renderSetup(state.configured ? null : (frame.setup?.message ?? 'Hearth is not set up yet.'));
 }
 
 function onClosed(code) {
@@ -427,6 +432,12 @@ function onFrame(data) {
   }
   if (frame.type === 'snapshot') {
     applySnapshot(frame);
+  } else if (frame.type === 'config.changed') {
+    if (frame.error) showNotice(`config.yaml was not applied: ${frame.error.message}`);
+    else {
+      applyProfileState(frame);
+      updateControls();
+    }
   } else if (frame.type === 'error') {
     showNotice(frame.message || 'Hearth reported an error.');
   } else if (typeof frame.conversationId === 'string' && Number.isInteger(frame.seq)) {
