@@ -190,7 +190,7 @@ export function buildOpenApiDocument(
       title: 'Hearth REST API',
       version: options.version,
       description:
-        'Conversations (and, later, profiles and configuration) of a Hearth home AI backend. ' +
+        'Conversations, profiles and configuration of a Hearth home AI backend. ' +
         'Every route but this document needs `Authorization: Bearer <token>`; any token may ' +
         'read, rename and delete conversations (they belong to the household), and changing ' +
         'configuration needs an admin token. Errors are `{error: {code, message}}`.',
