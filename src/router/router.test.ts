@@ -64,7 +64,7 @@ describe('Router', () => {
       { type: 'finish', reason: 'length' },
     ]);
     const { router, events, store } = setup(provider);
-    const turn = router.accept({ content });
+    const turn = await router.accept({ content });
     turn.start();
     await router.shutdown();
     await new Promise((resolve) => setTimeout(resolve, 30));
@@ -86,7 +86,7 @@ describe('Router', () => {
       Array.from({ length: 40 }, () => ({ type: 'text' as const, text: 'x' })),
     );
     const { router, store } = setup(provider);
-    const turn = router.accept({ content });
+    const turn = await router.accept({ content });
     turn.start();
     await new Promise((resolve) => setTimeout(resolve, 30));
     const partial = store.listMessages(turn.conversationId)[1];
@@ -115,13 +115,13 @@ describe('Router', () => {
       },
     });
     const { router, events } = setup(new ScriptedProvider([{ type: 'text', text: 'a' }]), failing);
-    router.accept({ content }).start();
+    (await router.accept({ content })).start();
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(events.at(-1)).toMatchObject({ type: 'turn.error', code: 'internal' });
     expect(router.runningTurns).toBe(0);
   });
 
-  it('aborts the already started provider request when storing the turn fails', () => {
+  it('aborts the already started provider request when storing the turn fails', async () => {
     let seen: AbortSignal | undefined;
     const provider: ChatProvider = {
       id: 'p',
@@ -146,7 +146,7 @@ describe('Router', () => {
       },
     });
     const { router } = setup(provider, failing);
-    expect(() => router.accept({ content })).toThrow(/disk full/);
+    await expect(router.accept({ content })).rejects.toThrow(/disk full/);
     expect(seen?.aborted).toBe(true);
     expect(router.runningTurns).toBe(0);
     expect(router.isBusy('any')).toBe(false);
@@ -155,6 +155,6 @@ describe('Router', () => {
   it('refuses new turns once shutting down', async () => {
     const { router } = setup(new ScriptedProvider([]));
     await router.shutdown();
-    expect(() => router.accept({ content })).toThrow(/shutting down/);
+    await expect(router.accept({ content })).rejects.toThrow(/shutting down/);
   });
 });

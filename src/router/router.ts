@@ -79,7 +79,11 @@ export class Router {
     });
   }
 
-  accept(input: TurnInput): AcceptedTurn {
+  /**
+   * Accepts a chat turn: checks it, starts the first provider request, lets it leave (one turn
+   * of the event loop), then stores the turn. The conversation counts as busy from the start.
+   */
+  async accept(input: TurnInput): Promise<AcceptedTurn> {
     let resolved: ReturnType<ProfileResolver['resolve']> | undefined;
     const opened = this.#open(
       { conversationId: input.conversationId, content: input.content },
@@ -104,9 +108,20 @@ export class Router {
     // The provider request is started before the turn is stored; its events are read only
     // once `start()` runs, after the ack.
     prefetchFirstRound(turn);
+    this.#turns.set(turn.turnId, turn);
+    this.#byConversation.set(turn.conversationId, turn);
+    await new Promise<void>((resolve) => setImmediate(resolve));
     try {
+      if (turn.controller.signal.aborted) {
+        throw new HearthError(
+          ErrorCode.interrupted,
+          'Hearth is shutting down; try again in a moment',
+        );
+      }
       opened.persist();
     } catch (error) {
+      this.#turns.delete(turn.turnId);
+      this.#byConversation.delete(turn.conversationId);
       turn.controller.abort('cancelled' satisfies StopReason);
       throw error;
     }

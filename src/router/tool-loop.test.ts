@@ -91,7 +91,7 @@ function setup(providers: Record<string, ChatProvider>, profile: Record<string, 
     checkpointMs: 1000,
   });
   const run = async () => {
-    const turn = router.accept({ content: [{ type: 'text', text: 'go' }] });
+    const turn = await router.accept({ content: [{ type: 'text', text: 'go' }] });
     turn.start();
     await new Promise<void>((resolve) => {
       const check = () => (router.runningTurns === 0 ? resolve() : setTimeout(check, 2));
@@ -253,7 +253,7 @@ describe('tool results and snapshots', () => {
       ],
     ]);
     const { router, events, store } = setup({ p: model });
-    const turn = router.accept({ content: [{ type: 'text', text: 'go' }] });
+    const turn = await router.accept({ content: [{ type: 'text', text: 'go' }] });
     turn.start();
     await new Promise((resolve) => setTimeout(resolve, 40));
     expect(events.filter((e) => e.type === 'tool.result')).toEqual([

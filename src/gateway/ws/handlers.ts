@@ -1,8 +1,8 @@
 import type { HearthConfig } from '../../common/config/schema.ts';
 import { ErrorCode, HearthError } from '../../common/errors.ts';
-import type { ClientFrame } from '../../common/protocol.ts';
+import type { ClientFrame, RequestId } from '../../common/protocol.ts';
 import type { ProfileResolver } from '../../router/profiles.ts';
-import type { Router } from '../../router/router.ts';
+import type { AcceptedTurn, Router } from '../../router/router.ts';
 import type { TokenAuth } from '../auth/token-auth.ts';
 import type { Hub } from '../hub/hub.ts';
 import type { Session } from './session.ts';
@@ -21,8 +21,38 @@ const notYet: Partial<Record<ClientFrame['type'], string>> = {
   'device.set': 'Zigbee devices are not available on this Hearth yet',
 };
 
-/** Carries out one request of a session that has said hello. */
-export function handleFrame(session: Session, frame: ClientFrame, deps: HandlerDeps): void {
+/** Subscribes the sender to its own turn, acknowledges it, and lets it run. */
+function startTurn(
+  session: Session,
+  turn: AcceptedTurn,
+  id: { id?: RequestId },
+  deps: HandlerDeps,
+): void {
+  // The sender watches its own turn from here on, whether or not it subscribed before; a
+  // sender gone meanwhile is not subscribed, and its turn runs all the same.
+  if (!session.isClosed && !deps.hub.isSubscribed(session, turn.conversationId)) {
+    deps.hub.subscribe(session, turn.conversationId, { liveOnly: true });
+  }
+  session.send({
+    type: 'ack',
+    ...id,
+    conversationId: turn.conversationId,
+    turnId: turn.turnId,
+    userMessageId: turn.userMessageId,
+    assistantMessageId: turn.assistantMessageId,
+  });
+  turn.start();
+}
+
+/**
+ * Carries out one request of a session that has said hello. Errors are thrown (or, for a
+ * request that waits, rejected) for the session to answer.
+ */
+export function handleFrame(
+  session: Session,
+  frame: ClientFrame,
+  deps: HandlerDeps,
+): void | Promise<void> {
   const id = frame.id === undefined ? {} : { id: frame.id };
   switch (frame.type) {
     case 'ping':
@@ -50,33 +80,21 @@ export function handleFrame(session: Session, frame: ClientFrame, deps: HandlerD
       session.send({ type: 'ack', ...id, conversationId: frame.conversationId });
       return;
     case 'chat.send':
+      return deps.router
+        .accept({
+          conversationId: frame.conversationId,
+          profile: frame.profile,
+          content: frame.content,
+        })
+        .then((turn) => startTurn(session, turn, id, deps));
     case 'image.generate': {
-      const turn =
-        frame.type === 'chat.send'
-          ? deps.router.accept({
-              conversationId: frame.conversationId,
-              profile: frame.profile,
-              content: frame.content,
-            })
-          : deps.router.acceptImage({
-              conversationId: frame.conversationId,
-              profile: frame.profile,
-              prompt: frame.prompt,
-              size: frame.size,
-            });
-      // The sender watches its own turn from here on, whether or not it subscribed before.
-      if (!deps.hub.isSubscribed(session, turn.conversationId)) {
-        deps.hub.subscribe(session, turn.conversationId, { liveOnly: true });
-      }
-      session.send({
-        type: 'ack',
-        ...id,
-        conversationId: turn.conversationId,
-        turnId: turn.turnId,
-        userMessageId: turn.userMessageId,
-        assistantMessageId: turn.assistantMessageId,
+      const turn = deps.router.acceptImage({
+        conversationId: frame.conversationId,
+        profile: frame.profile,
+        prompt: frame.prompt,
+        size: frame.size,
       });
-      turn.start();
+      startTurn(session, turn, id, deps);
       return;
     }
     case 'chat.cancel':

@@ -133,10 +133,13 @@ export class Session implements Subscriber {
       );
       return;
     }
+    const { id } = parsed.frame;
     try {
-      handleFrame(this, parsed.frame, this.#options);
+      handleFrame(this, parsed.frame, this.#options)?.catch((error: unknown) =>
+        this.sendError(id, error),
+      );
     } catch (error) {
-      this.sendError(parsed.frame.id, error);
+      this.sendError(id, error);
     }
   }
 
