@@ -3,13 +3,13 @@
  * sending, streaming, resume after reload and reconnect, Stop, setup and token handling, and
  * tool calls shown inside replies.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { setupHint } from '../../src/router/profiles.ts';
 import { startOpenAIDouble } from '../doubles/openai-double.ts';
 import {
   assistantSelector,
-  launchBrowser,
+  useBrowser,
   openPage,
   replyParts,
   send,
@@ -21,20 +21,7 @@ import {
 } from '../support/browser.ts';
 import { adminToken, startTestHearth } from '../support/hearth-fixture.ts';
 
-let browser: Browser | undefined;
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, 40_000);
-
-afterAll(async () => {
-  await browser?.close();
-});
-
-async function newContext(): Promise<BrowserContext> {
-  if (!browser) throw new Error('Chromium did not start');
-  return browser.newContext({ viewport: { width: 900, height: 800 } });
-}
+const newContext = useBrowser();
 
 async function lastAssistantText(page: Page): Promise<string> {
   return (await texts(page, assistantSelector)).at(-1) ?? '';

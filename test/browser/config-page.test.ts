@@ -2,28 +2,18 @@
  * The page follows configuration changes live: a profile added over the REST API appears in the
  * picker of an open page without a reload, through `config.changed`.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startOpenAIDouble } from '../doubles/openai-double.ts';
-import { launchBrowser, openPage, until, waitConnected } from '../support/browser.ts';
+import { openPage, until, useBrowser, waitConnected } from '../support/browser.ts';
 import { adminToken, startTestHearth } from '../support/hearth-fixture.ts';
 
-let browser: Browser | undefined;
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, 40_000);
-
-afterAll(async () => {
-  await browser?.close();
-});
+const newContext = useBrowser();
 
 describe('configuration changes in the page', () => {
   it('shows a profile added over the REST API without a reload', async () => {
-    if (!browser) throw new Error('Chromium did not start');
     await using double = await startOpenAIDouble();
     await using h = await startTestHearth({ providerBaseURL: double.baseURL });
-    const context = await browser.newContext();
+    const context = await newContext();
     try {
       const { page, problems } = await openPage(context, `${h.url}/#token=${adminToken}`);
       await waitConnected(page);

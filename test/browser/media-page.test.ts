@@ -4,8 +4,8 @@
  * replaced in place by the final image, images fetched with the token and shown as blob URLs
  * (the page's CSP allows nothing else), and image generation without a chat provider.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { setupHint } from '../../src/router/profiles.ts';
 import { previewColors, startAutomatic1111Double } from '../doubles/automatic1111-double.ts';
 import { startOpenAIDouble } from '../doubles/openai-double.ts';
@@ -13,7 +13,7 @@ import { imageColors, startOpenAIImagesDouble } from '../doubles/openai-images-d
 import type { Rgb } from '../doubles/png.ts';
 import {
   assistantSelector,
-  launchBrowser,
+  useBrowser,
   openPage,
   replyParts,
   send,
@@ -25,20 +25,7 @@ import {
 } from '../support/browser.ts';
 import { adminToken, startTestHearth } from '../support/hearth-fixture.ts';
 
-let browser: Browser | undefined;
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-}, 40_000);
-
-afterAll(async () => {
-  await browser?.close();
-});
-
-async function newContext(height = 800): Promise<BrowserContext> {
-  if (!browser) throw new Error('Chromium did not start');
-  return browser.newContext({ viewport: { width: 900, height } });
-}
+const newContext = useBrowser();
 
 const finalImage = '[data-testid="message-image"][data-preview="false"][data-state="shown"] img';
 

@@ -21,14 +21,10 @@
  * const provider = new Automatic1111Provider({ id: 'sd', baseURL: double.baseURL, ... });
  */
 import { once } from 'node:events';
-import {
-  createServer,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type ServerResponse,
-} from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { RecordedRequest } from './http-double.ts';
 import { solidPngBase64, type Rgb } from './png.ts';
 
 /** The colours of the double's images, so tests can tell which one arrived where. */
@@ -85,13 +81,7 @@ export const a1111Errors = {
   }),
 } as const;
 
-/** One request as the double received it. `body` is the parsed JSON (undefined if none). */
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: any;
-}
+export type { RecordedRequest };
 
 export interface Automatic1111Double extends AsyncDisposable {
   /** Base URL for the provider, such as `http://127.0.0.1:41234`. */

@@ -4,8 +4,37 @@
  * server on a free port that closes with its open connections.
  */
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
+
+/** One request as a double received it; `body` is the parsed JSON (undefined if not JSON). */
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: any;
+}
+
+/** What every streaming provider double offers its tests, whatever its wire format. */
+export interface ProviderDouble<Reply> extends AsyncDisposable {
+  /** Where the SDK under test points (with the path prefix its SDK expects, if any). */
+  readonly baseURL: string;
+  /** Every request received, oldest first (including retries and rejected ones). */
+  readonly requests: RecordedRequest[];
+  /** How many streamed responses the client closed before the double finished writing them. */
+  readonly closedEarly: number;
+  /** Queues replies; each request takes the next one, and gets a default once it is empty. */
+  enqueue(...replies: Reply[]): void;
+  /** Resolves at the next early client close, or at once for one seen but not yet awaited. */
+  clientClosedEarly(): Promise<void>;
+  /** Stops listening and drops open connections. */
+  close(): Promise<void>;
+}
 
 /** Streamed answers the client closed before the double finished them. */
 export class EarlyCloses {

@@ -9,9 +9,15 @@
  * double.enqueue({ type: 'text', chunks: ['Hi', '!'] }, httpError(429, { 'retry-after': '3' }));
  * const client = new Ollama({ host: double.baseURL });
  */
-import { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EarlyCloses, listenOnLoopback, readJsonBody } from './http-double.ts';
+import {
+  EarlyCloses,
+  listenOnLoopback,
+  readJsonBody,
+  type ProviderDouble,
+  type RecordedRequest,
+} from './http-double.ts';
 import {
   echoReply,
   foldLines,
@@ -23,28 +29,8 @@ import {
 
 export * from './ollama-wire.ts';
 
-/** One request as the double received it. `body` is the parsed JSON (undefined if unparsable). */
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: any;
-}
-
-export interface OllamaDouble extends AsyncDisposable {
-  /** The host for the `ollama` package, such as `http://127.0.0.1:41234` (no path). */
-  readonly baseURL: string;
-  /** Every request received, oldest first (including rejected ones). */
-  readonly requests: RecordedRequest[];
-  /** How many streamed responses the client closed before the double finished writing them. */
-  readonly closedEarly: number;
-  /** Queues chat replies; each chat takes the next one, and gets an echo once the queue is empty. */
-  enqueue(...replies: ScriptedReply[]): void;
-  /** Resolves at the next early client close, or at once for one seen but not yet awaited. */
-  clientClosedEarly(): Promise<void>;
-  /** Stops listening and drops open connections. */
-  close(): Promise<void>;
-}
+export type OllamaDouble = ProviderDouble<ScriptedReply>;
+export type { RecordedRequest };
 
 export interface OllamaDoubleOptions {
   /**

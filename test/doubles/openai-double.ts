@@ -9,9 +9,15 @@
  * double.enqueue({ type: 'tool-calls', calls: [{ id: 'call_1', name: 'f', arguments: '{}' }] });
  * const client = new OpenAI({ baseURL: double.baseURL, apiKey: 'sk-test' });
  */
-import { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EarlyCloses, listenOnLoopback, readJsonBody } from './http-double.ts';
+import {
+  EarlyCloses,
+  listenOnLoopback,
+  readJsonBody,
+  type ProviderDouble,
+  type RecordedRequest,
+} from './http-double.ts';
 import {
   echoReply,
   openAIError,
@@ -22,28 +28,8 @@ import {
 
 export * from './openai-wire.ts';
 
-/** One request as the double received it. `body` is the parsed JSON (undefined if unparsable). */
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: any;
-}
-
-export interface OpenAIDouble extends AsyncDisposable {
-  /** Base URL for the SDK, such as `http://127.0.0.1:41234/v1`. */
-  readonly baseURL: string;
-  /** Every request received, oldest first (including retries and rejected ones). */
-  readonly requests: RecordedRequest[];
-  /** How many streamed responses the client closed before the double finished writing them. */
-  readonly closedEarly: number;
-  /** Queues replies; each request takes the next one, and gets an echo once the queue is empty. */
-  enqueue(...replies: ScriptedReply[]): void;
-  /** Resolves at the next early client close, or at once for one seen but not yet awaited. */
-  clientClosedEarly(): Promise<void>;
-  /** Stops listening and drops open connections. */
-  close(): Promise<void>;
-}
+export type OpenAIDouble = ProviderDouble<ScriptedReply>;
+export type { RecordedRequest };
 
 export interface OpenAIDoubleOptions {
   /** When set, any request without `authorization: Bearer <apiKey>` gets a 401 invalid_api_key. */

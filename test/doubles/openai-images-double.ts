@@ -12,9 +12,15 @@
  * double.enqueue({ type: 'image', partials: 2, completedBeforeLastPartial: true });
  * const client = new OpenAI({ baseURL: double.baseURL, apiKey: 'sk-test' });
  */
-import { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EarlyCloses, listenOnLoopback, readJsonBody } from './http-double.ts';
+import {
+  EarlyCloses,
+  listenOnLoopback,
+  readJsonBody,
+  type ProviderDouble,
+  type RecordedRequest,
+} from './http-double.ts';
 import { openAIError, type OpenAIErrorObject } from './openai-wire.ts';
 import { solidPngBase64, type Rgb } from './png.ts';
 
@@ -96,28 +102,8 @@ export function imagesHttpError(
   return { type: 'http-error', status, error: errorsByStatus[status], ...(headers && { headers }) };
 }
 
-/** One request as the double received it. `body` is the parsed JSON (undefined if unparsable). */
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: any;
-}
-
-export interface OpenAIImagesDouble extends AsyncDisposable {
-  /** Base URL for the SDK, such as `http://127.0.0.1:41234/v1`. */
-  readonly baseURL: string;
-  /** Every request received, oldest first (including retries and rejected ones). */
-  readonly requests: RecordedRequest[];
-  /** How many streamed responses the client closed before the double finished writing them. */
-  readonly closedEarly: number;
-  /** Queues replies; each request takes the next one, and gets a plain `image` once it is empty. */
-  enqueue(...replies: ImageScriptedReply[]): void;
-  /** Resolves at the next early client close, or at once for one seen but not yet awaited. */
-  clientClosedEarly(): Promise<void>;
-  /** Stops listening and drops open connections. */
-  close(): Promise<void>;
-}
+export type OpenAIImagesDouble = ProviderDouble<ImageScriptedReply>;
+export type { RecordedRequest };
 
 export interface OpenAIImagesDoubleOptions {
   /** When set, any request without `authorization: Bearer <apiKey>` gets a 401 invalid_api_key. */

@@ -3,6 +3,7 @@
  * A missing browser is a failure with a clear message, never a skip.
  */
 import { existsSync } from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
 import {
   chromium,
   type Browser,
@@ -138,4 +139,22 @@ export async function replyParts(page: Page, selector = assistantSelector): Prom
       return `${kind}: ${element.textContent ?? ''}`;
     }),
   );
+}
+
+/**
+ * One Chromium for a test file: launched before its tests, closed after them. Returns a maker
+ * of fresh contexts (900 px wide), to be disposed by each test.
+ */
+export function useBrowser(): (height?: number) => Promise<BrowserContext> {
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  }, 40_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return async (height = 800) => {
+    if (!browser) throw new Error('Chromium did not start');
+    return browser.newContext({ viewport: { width: 900, height } });
+  };
 }
