@@ -6,6 +6,7 @@ import { replyContent, type ActiveTurn, type StopReason, type TurnState } from '
 import type { EventSink } from './event-sink.ts';
 import { buildChatMessages } from './history.ts';
 import { streamImageTurn, type ImageTurn, type MediaSink } from './image-turn.ts';
+import type { LifecycleContext } from './turn-lifecycle.ts';
 import { openTurn, type OpenedTurn } from './open-turn.ts';
 import type { ProfileResolver } from './profiles.ts';
 import { prefetchFirstRound, streamTurn } from './stream-turn.ts';
@@ -42,6 +43,9 @@ export interface AcceptedTurn {
   assistantMessageId: string;
   start(): void;
 }
+
+/** The shared part of every turn body's context. */
+type TurnContext = Pick<LifecycleContext, 'store' | 'sink' | 'logger' | 'checkpointMs'>;
 
 /** How many previews an image turn asks for. */
 const imagePreviews = 2;
@@ -125,8 +129,8 @@ export class Router {
       turn.controller.abort('cancelled' satisfies StopReason);
       throw error;
     }
-    return this.#register(opened, turn, input.content, () =>
-      streamTurn({ ...this.#context(turn), turn }),
+    return this.#register(opened, turn, input.content, (context) =>
+      streamTurn({ ...context, turn }),
     );
   }
 
@@ -148,8 +152,8 @@ export class Router {
         ...(input.size !== undefined && { size: input.size }),
       },
     };
-    return this.#register(opened, turn, content, () =>
-      streamImageTurn({ ...this.#context(turn), turn, media: this.#options.media }),
+    return this.#register(opened, turn, content, (context) =>
+      streamImageTurn({ ...context, turn, media: this.#options.media }),
     );
   }
 
@@ -168,7 +172,8 @@ export class Router {
     };
   }
 
-  #context(turn: TurnState) {
+  /** What a turn's body works with; made once per turn (its child logger included). */
+  #context(turn: TurnState): TurnContext {
     const { store, sink, checkpointMs } = this.#options;
     const logger = this.#options.logger.child({
       conversationId: turn.conversationId,
@@ -181,7 +186,7 @@ export class Router {
     opened: OpenedTurn,
     turn: TurnState,
     content: InputPart[],
-    body: () => Promise<void>,
+    body: (context: TurnContext) => Promise<void>,
   ): AcceptedTurn {
     this.#turns.set(turn.turnId, turn);
     this.#byConversation.set(turn.conversationId, turn);
@@ -200,10 +205,11 @@ export class Router {
     turn: TurnState,
     content: InputPart[],
     userMessageId: string,
-    body: () => Promise<void>,
+    body: (context: TurnContext) => Promise<void>,
   ): Promise<void> {
     const { sink } = this.#options;
-    const { logger } = this.#context(turn);
+    const context = this.#context(turn);
+    const { logger } = context;
     sink.emit(turn.conversationId, {
       type: 'turn.started',
       turnId: turn.turnId,
@@ -215,7 +221,7 @@ export class Router {
     });
     logger.info({ profile: turn.profileId, model: turn.model }, 'turn started');
     try {
-      await body();
+      await body(context);
     } catch (error) {
       // Storage failed while ending the turn: still end it for every client.
       logger.error({ err: error }, 'turn could not be finished');

@@ -103,8 +103,6 @@ export function handleFrame(
       }
       session.send({ type: 'ack', ...id, turnId: frame.turnId });
       return;
-    case 'hello':
-      throw new HearthError(ErrorCode.badRequest, 'hello was already received');
     default:
       throw new HearthError(
         ErrorCode.unsupported,

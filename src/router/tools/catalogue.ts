@@ -12,10 +12,6 @@ export class ToolCatalogue {
     this.#sources = [...sources];
   }
 
-  addSource(source: ToolSource): void {
-    this.#sources.push(source);
-  }
-
   /** All tools by name; a later source never shadows an earlier one's name. */
   all(): Map<string, Tool> {
     const byName = new Map<string, Tool>();

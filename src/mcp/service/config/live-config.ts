@@ -77,12 +77,6 @@ export class LiveConfig<B = unknown> {
     return this.#apply(next, built, 'file');
   }
 
-  /** Re-reads the API's changes from storage, as after another process wrote them. */
-  refresh(): HearthConfig {
-    const next = this.#validate(this.#fileRaw, this.#overlays.read(), 'stored changes');
-    return this.#apply(next, this.check(next), 'api');
-  }
-
   #validate(
     fileRaw: Record<string, unknown>,
     overlay: Record<string, unknown>,
