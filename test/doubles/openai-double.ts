@@ -24,6 +24,7 @@ import {
   replyEvents,
   type OpenAIErrorObject,
   type ScriptedReply,
+  openAIGate,
 } from './openai-wire.ts';
 
 export * from './openai-wire.ts';
@@ -47,17 +48,11 @@ export async function startOpenAIDouble(options: OpenAIDoubleOptions = {}): Prom
     const body = await readJsonBody(req);
     requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
 
-    if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
-      const message = `Unknown request URL: ${req.method} ${req.url}`;
-      return sendError(res, 404, openAIError(message, 'invalid_request_error', 'unknown_url'));
-    }
-    if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
-      const sent = (req.headers.authorization ?? '').replace(/^Bearer /, '');
-      // OpenAI echoes a masked key; keeping that lets tests check Hearth never forwards it.
-      const masked = `${sent.slice(0, 3)}${'*'.repeat(Math.max(0, sent.length - 7))}${sent.slice(-4)}`;
-      const message = `Incorrect API key provided: ${masked}.`;
-      return sendError(res, 401, openAIError(message, 'invalid_request_error', 'invalid_api_key'));
-    }
+    const refused = openAIGate(
+      { method: req.method, url: req.url, authorization: req.headers.authorization },
+      { path: '/v1/chat/completions', apiKey: options.apiKey },
+    );
+    if (refused) return sendError(res, refused.status, refused.error);
     if (typeof body?.model !== 'string' || !Array.isArray(body.messages) || body.stream !== true) {
       const message = 'This double needs model, messages and stream: true.';
       return sendError(res, 400, openAIError(message, 'invalid_request_error'));

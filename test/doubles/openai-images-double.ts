@@ -21,7 +21,7 @@ import {
   type ProviderDouble,
   type RecordedRequest,
 } from './http-double.ts';
-import { openAIError, type OpenAIErrorObject } from './openai-wire.ts';
+import { openAIError, openAIGate, type OpenAIErrorObject } from './openai-wire.ts';
 import { solidPngBase64, type Rgb } from './png.ts';
 
 export { openAIError, type OpenAIErrorObject } from './openai-wire.ts';
@@ -122,17 +122,11 @@ export async function startOpenAIImagesDouble(
     const body = await readJsonBody(req);
     requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
 
-    if (req.method !== 'POST' || req.url !== '/v1/images/generations') {
-      const message = `Unknown request URL: ${req.method} ${req.url}`;
-      return sendError(res, 404, openAIError(message, 'invalid_request_error', 'unknown_url'));
-    }
-    if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
-      const sent = (req.headers.authorization ?? '').replace(/^Bearer /, '');
-      // OpenAI echoes a masked key; keeping that lets tests check Hearth never forwards it.
-      const masked = `${sent.slice(0, 3)}${'*'.repeat(Math.max(0, sent.length - 7))}${sent.slice(-4)}`;
-      const message = `Incorrect API key provided: ${masked}.`;
-      return sendError(res, 401, openAIError(message, 'invalid_request_error', 'invalid_api_key'));
-    }
+    const refused = openAIGate(
+      { method: req.method, url: req.url, authorization: req.headers.authorization },
+      { path: '/v1/images/generations', apiKey: options.apiKey },
+    );
+    if (refused) return sendError(res, refused.status, refused.error);
     if (typeof body?.model !== 'string' || typeof body.prompt !== 'string') {
       const message = 'This double needs model and prompt.';
       return sendError(res, 400, openAIError(message, 'invalid_request_error'));

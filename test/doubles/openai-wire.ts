@@ -256,3 +256,29 @@ function roundRobin<T>(lists: readonly (readonly T[])[]): T[] {
   }
   return out;
 }
+
+/**
+ * What OpenAI answers before looking at a request's body: 404 for another URL, 401 for a wrong
+ * key (with the key masked, as OpenAI does, so tests can check Hearth never forwards it), or
+ * undefined when the request may go on.
+ */
+export function openAIGate(
+  request: {
+    method?: string | undefined;
+    url?: string | undefined;
+    authorization?: string | undefined;
+  },
+  options: { path: string; apiKey?: string | undefined },
+): { status: number; error: OpenAIErrorObject } | undefined {
+  if (request.method !== 'POST' || request.url !== options.path) {
+    const message = `Unknown request URL: ${request.method} ${request.url}`;
+    return { status: 404, error: openAIError(message, 'invalid_request_error', 'unknown_url') };
+  }
+  if (options.apiKey !== undefined && request.authorization !== `Bearer ${options.apiKey}`) {
+    const sent = (request.authorization ?? '').replace(/^Bearer /, '');
+    const masked = `${sent.slice(0, 3)}${'*'.repeat(Math.max(0, sent.length - 7))}${sent.slice(-4)}`;
+    const message = `Incorrect API key provided: ${masked}.`;
+    return { status: 401, error: openAIError(message, 'invalid_request_error', 'invalid_api_key') };
+  }
+  return undefined;
+}
