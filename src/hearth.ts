@@ -24,6 +24,9 @@ import { Router } from './router/router.ts';
 import { builtinTools } from './router/tools/builtin/index.ts';
 import { ToolCatalogue } from './router/tools/catalogue.ts';
 import type { ToolSource } from './router/tools/tool.ts';
+import type { Bus } from './common/bus/bus.ts';
+import { MemoryBus } from './common/bus/memory-bus.ts';
+import type { HearthExtension, StartedExtension } from './extension.ts';
 
 export interface HearthOptions {
   config: HearthConfig;
@@ -41,6 +44,10 @@ export interface HearthOptions {
   onAdminToken?: (token: string, url: string) => void;
   /** Tool sources beyond Hearth's built-in ones. */
   toolSources?: ToolSource[];
+  /** Optional rooms started with Hearth (the MCP aggregator, Zigbee); see extension.ts. */
+  extensions?: HearthExtension[];
+  /** The bus between rooms; default an in-process one, closed on stop. */
+  bus?: Bus;
 }
 
 export interface RunningHearth {
@@ -147,10 +154,29 @@ export async function startHearth(options: HearthOptions): Promise<RunningHearth
     limits: config.limits,
     setupHint,
   });
+  const authenticate = bearerAuthenticator(auth);
+  const bus = options.bus ?? new MemoryBus({ logger });
+  const started: StartedExtension[] = [];
+  for (const extension of options.extensions ?? []) {
+    const result = await extension.start({
+      config,
+      currentConfig: () => config,
+      onConfigChange: (listener) => live.onChange(({ config: next }) => listener(next)),
+      db,
+      bus,
+      logger: logger.child({ extension: extension.name }),
+      app: gateway.app,
+      authenticate,
+      broadcast: (frame, role) => gateway.broadcast(frame, role),
+    });
+    started.push(result);
+    if (result.tools) tools.add(result.tools);
+  }
   await gateway.app.register(
     createApiPlugin({
       store,
-      authenticate: bearerAuthenticator(auth),
+      authenticate,
+      extraRoutes: started.flatMap((result) => result.apiRoutes ?? []),
       isBusy: (id) => router.isBusy(id),
       onDeleted: (id) => hub.forget(id),
       config: live,
@@ -228,6 +254,8 @@ export async function startHearth(options: HearthOptions): Promise<RunningHearth
         hub.flush();
         gateway.closeSessions('Hearth is shutting down');
         await gateway.app.close();
+        for (const result of started.reverse()) await result.stop?.();
+        if (!options.bus) await bus.close();
         checkpoints.stop();
         db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
         db.close();

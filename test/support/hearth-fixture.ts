@@ -9,6 +9,9 @@ import { configSchema, type HearthConfig } from '../../src/common/config/schema.
 import { hashToken, type Secrets } from '../../src/common/config/secrets.ts';
 import { createLogger } from '../../src/common/logger.ts';
 import { startHearth, type RunningHearth } from '../../src/hearth.ts';
+import type { HearthExtension } from '../../src/extension.ts';
+import type { ToolSource } from '../../src/router/tools/tool.ts';
+import type { Bus } from '../../src/common/bus/bus.ts';
 
 export const adminToken = 'test-admin-token-0123456789';
 export const userToken = 'test-user-token-0123456789';
@@ -30,6 +33,12 @@ export interface TestHearthOptions {
   dataDir?: string;
   /** API keys by provider id, as if read from the environment. */
   providerKeys?: Record<string, string>;
+  /** Optional rooms to start with it (MCP aggregator, Zigbee). */
+  extensions?: HearthExtension[];
+  /** Tool sources beyond the built-in ones. */
+  toolSources?: ToolSource[];
+  /** A bus shared with the test (a RedisBus, say); default an in-process one. */
+  bus?: Bus;
 }
 
 export async function startTestHearth(options: TestHearthOptions = {}): Promise<TestHearth> {
@@ -67,6 +76,9 @@ export async function startTestHearth(options: TestHearthOptions = {}): Promise<
     config,
     secrets,
     logger: createLogger({ level: config.log.level }),
+    ...(options.extensions && { extensions: options.extensions }),
+    ...(options.toolSources && { toolSources: options.toolSources }),
+    ...(options.bus && { bus: options.bus }),
   });
   const stop = async () => {
     await hearth.stop();

@@ -12,6 +12,11 @@ export class ToolCatalogue {
     this.#sources = [...sources];
   }
 
+  /** Adds a source after the others (an extension's, started after the router). */
+  add(source: ToolSource): void {
+    this.#sources.push(source);
+  }
+
   /** All tools by name; a later source never shadows an earlier one's name. */
   all(): Map<string, Tool> {
     const byName = new Map<string, Tool>();

@@ -39,6 +39,8 @@ export interface ApiOptions {
   onDeleted?: (conversationId: string) => void;
   /** The live configuration, for the profile and config routes. */
   config?: ConfigApi;
+  /** Routes of extensions (MCP servers, devices), mounted and documented like the rest. */
+  extraRoutes?: ApiRoute[];
 }
 
 /** Every route of the API but the document itself. */
@@ -50,6 +52,7 @@ export function apiRoutes(options: ApiOptions): ApiRoute[] {
       onDeleted: options.onDeleted,
     }),
     ...(options.config ? configRoutes(options.config) : []),
+    ...(options.extraRoutes ?? []),
   ];
 }
 
