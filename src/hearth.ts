@@ -19,6 +19,8 @@ import { createGateway, type Gateway } from './gateway/server.ts';
 import { profileState } from './gateway/ws/session.ts';
 import { openDatabase, startCheckpoints } from './mcp/service/store/database.ts';
 import { SqliteConversationStore } from './mcp/service/store/conversation-store.ts';
+import { localTurnStore } from './mcp/service/store/local-turn-store.ts';
+import { conversationSnapshot } from './router/snapshot.ts';
 import { ProfileResolver, setupHint } from './router/profiles.ts';
 import { Router } from './router/router.ts';
 import { builtinTools } from './router/tools/builtin/index.ts';
@@ -128,13 +130,13 @@ export async function startHearth(options: HearthOptions): Promise<RunningHearth
     maxIdleLogs: config.stream.maxIdleLogs,
     source: {
       lastSeq: (id) => store.lastSeq(id),
-      snapshot: (id) => router.snapshot(id),
+      snapshot: (id) => conversationSnapshot(store, router, id),
       saveLastSeq: (id, seq) => store.setLastSeq(id, seq),
     },
   });
   const tools = new ToolCatalogue([builtinTools, ...(options.toolSources ?? [])]);
   const router: Router = new Router({
-    store,
+    store: localTurnStore(store),
     tools,
     media,
     sink: hub,

@@ -1,7 +1,7 @@
 import { ErrorCode, HearthError } from '../common/errors.ts';
 import { newId } from '../common/ids.ts';
 import type { ConversationView, InputPart, MessageView } from '../common/protocol.ts';
-import type { ConversationStore } from '../mcp/service/store/conversation-store.ts';
+import type { TurnStore } from '../mcp/service/store/turn-store.ts';
 import { titleFrom } from './history.ts';
 
 export interface OpenedTurn {
@@ -17,36 +17,29 @@ export interface OpenedTurn {
    * message and an empty reply marked `streaming`. Until then nothing is written, so a
    * provider request may already leave while this runs.
    */
-  persist(): void;
+  persist(): Promise<void>;
 }
 
 /**
- * Checks and prepares the start of a turn without writing anything: the conversation exists
- * and is not busy, `profileFor` picks the profile once the conversation (if any) is known, and
+ * Checks and prepares the start of a turn without writing anything: the conversation exists,
+ * `profileFor` picks the profile once the conversation (if any) is known, and
  * the history the model will see is read.
  */
-export function openTurn(options: {
-  store: ConversationStore;
+export async function openTurn(options: {
+  store: TurnStore;
   conversationId: string | undefined;
   content: InputPart[];
-  isBusy: (conversationId: string) => boolean;
   profileFor: (conversation: ConversationView | undefined) => { id: string; model: string };
-}): OpenedTurn {
+}): Promise<OpenedTurn> {
   const { store, content } = options;
   let existing: ConversationView | undefined;
   if (options.conversationId !== undefined) {
-    existing = store.getConversation(options.conversationId);
+    existing = await store.getConversation(options.conversationId);
     if (!existing)
       throw new HearthError(
         ErrorCode.unknownConversation,
         `No conversation ${options.conversationId}`,
       );
-    if (options.isBusy(existing.id)) {
-      throw new HearthError(
-        ErrorCode.busy,
-        'A reply is still streaming in this conversation; stop it or wait for it',
-      );
-    }
   }
   const profile = options.profileFor(existing);
   const conversationId = existing?.id ?? newId('c');
@@ -62,7 +55,7 @@ export function openTurn(options: {
     status: 'complete' as const,
     model: null,
   };
-  const earlier = existing ? store.listMessages(existing.id) : [];
+  const earlier = existing ? await store.listMessages(existing.id) : [];
   const history: MessageView[] = [
     ...earlier,
     {
@@ -82,22 +75,19 @@ export function openTurn(options: {
     profile,
     history,
     persist: () =>
-      store.transaction(() => {
-        if (!existing)
-          store.createConversation({
-            id: conversationId,
-            title: titleFrom(content),
-            profile: profile.id,
-          });
-        store.insertMessage(user);
-        store.insertMessage({
+      store.openTurn({
+        ...(!existing && {
+          newConversation: { id: conversationId, title: titleFrom(content), profile: profile.id },
+        }),
+        user,
+        reply: {
           ...common,
           id: assistantMessageId,
           role: 'assistant',
           content: [],
           status: 'streaming',
           model: profile.model,
-        });
+        },
       }),
   };
 }

@@ -5,6 +5,8 @@ import { createLogger } from '../common/logger.ts';
 import type { TurnEvent } from '../common/protocol.ts';
 import { SqliteConversationStore } from '../mcp/service/store/conversation-store.ts';
 import { openDatabase } from '../mcp/service/store/database.ts';
+import { localTurnStore } from '../mcp/service/store/local-turn-store.ts';
+import { conversationSnapshot } from './snapshot.ts';
 import { ProfileResolver } from './profiles.ts';
 import { Router } from './router.ts';
 import { ToolCatalogue } from './tools/catalogue.ts';
@@ -40,7 +42,7 @@ function setup(
   });
   const events: Array<TurnEvent & { conversationId: string }> = [];
   const router = new Router({
-    store,
+    store: localTurnStore(store),
     tools: new ToolCatalogue([]),
     sink: { emit: (conversationId, event) => events.push({ ...event, conversationId }) },
     profiles: new ProfileResolver({
@@ -57,6 +59,26 @@ function setup(
 const content = [{ type: 'text' as const, text: 'hello' }];
 
 describe('Router', () => {
+  it('starts one turn when two requests for a conversation arrive together', async () => {
+    const provider = new ScriptedProvider([
+      { type: 'text', text: 'Hi' },
+      { type: 'finish', reason: 'stop' },
+    ]);
+    const { router, store } = setup(provider);
+    const first = await router.accept({ content });
+    first.start();
+    await router.shutdown();
+    const { router: second } = setup(provider, store);
+    const results = await Promise.allSettled([
+      second.accept({ conversationId: first.conversationId, content }),
+      second.accept({ conversationId: first.conversationId, content }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
+    expect(results[1]).toMatchObject({ reason: { code: 'busy' } });
+    // User and reply of the first turn, then of the one second turn.
+    expect(store.listMessages(first.conversationId)).toHaveLength(4);
+  });
+
   it('builds the request from the profile and ends with turn.done', async () => {
     const provider = new ScriptedProvider([
       { type: 'text', text: 'Hi' },
@@ -93,7 +115,8 @@ describe('Router', () => {
     expect(partial?.status).toBe('streaming');
     expect(textOf(partial?.content ?? []).length).toBeGreaterThan(0);
     expect(
-      textOf(router.snapshot(turn.conversationId)?.messages[1]?.content ?? []).length,
+      textOf(conversationSnapshot(store, router, turn.conversationId)?.messages[1]?.content ?? [])
+        .length,
     ).toBeGreaterThanOrEqual(textOf(partial?.content ?? []).length ?? 0);
     expect(router.cancel(turn.turnId)).toBe(true);
     expect(router.cancel('t_missing')).toBe(false);

@@ -1,7 +1,6 @@
 import { ErrorCode, HearthError, toHearthError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
-import type { ConversationView, InputPart, MessageView } from '../common/protocol.ts';
-import type { ConversationStore } from '../mcp/service/store/conversation-store.ts';
+import type { ContentPart, InputPart } from '../common/protocol.ts';
 import { replyContent, type ActiveTurn, type StopReason, type TurnState } from './active-turn.ts';
 import type { EventSink } from './event-sink.ts';
 import { buildChatMessages } from './history.ts';
@@ -11,9 +10,10 @@ import { openTurn, type OpenedTurn } from './open-turn.ts';
 import type { ProfileResolver } from './profiles.ts';
 import { prefetchFirstRound, streamTurn } from './stream-turn.ts';
 import type { ToolCatalogue } from './tools/catalogue.ts';
+import type { TurnStore } from '../mcp/service/store/turn-store.ts';
 
 export interface RouterOptions {
-  store: ConversationStore;
+  store: TurnStore;
   tools: ToolCatalogue;
   sink: EventSink;
   profiles: ProfileResolver;
@@ -59,28 +59,47 @@ export class Router {
   readonly #options: RouterOptions;
   readonly #turns = new Map<string, TurnState>();
   readonly #byConversation = new Map<string, TurnState>();
+  /** Conversations whose next turn is being opened (storage is asked, asynchronously). */
+  readonly #opening = new Set<string>();
   #draining = false;
 
   constructor(options: RouterOptions) {
     this.#options = options;
   }
 
-  #open(
+  /**
+   * Checks and prepares a turn. The conversation is held from the first check, so that two
+   * requests arriving together cannot both start a turn in it.
+   */
+  async #open(
     input: { conversationId: string | undefined; content: InputPart[] },
     profileFor: Parameters<typeof openTurn>[0]['profileFor'],
-  ) {
+  ): Promise<OpenedTurn> {
     if (this.#draining)
       throw new HearthError(
         ErrorCode.interrupted,
         'Hearth is shutting down; try again in a moment',
       );
-    return openTurn({
-      store: this.#options.store,
-      conversationId: input.conversationId,
-      content: input.content,
-      isBusy: (id) => this.#byConversation.has(id),
-      profileFor,
-    });
+    const held = input.conversationId;
+    if (held !== undefined) {
+      if (this.isBusy(held)) {
+        throw new HearthError(
+          ErrorCode.busy,
+          'A reply is still streaming in this conversation; stop it or wait for it',
+        );
+      }
+      this.#opening.add(held);
+    }
+    try {
+      return await openTurn({
+        store: this.#options.store,
+        conversationId: input.conversationId,
+        content: input.content,
+        profileFor,
+      });
+    } finally {
+      if (held !== undefined) this.#opening.delete(held);
+    }
   }
 
   /**
@@ -89,7 +108,7 @@ export class Router {
    */
   async accept(input: TurnInput): Promise<AcceptedTurn> {
     let resolved: ReturnType<ProfileResolver['resolve']> | undefined;
-    const opened = this.#open(
+    const opened = await this.#open(
       { conversationId: input.conversationId, content: input.content },
       (conversation) => {
         resolved = this.#options.profiles.resolve(input.profile, conversation?.profile);
@@ -122,7 +141,7 @@ export class Router {
           'Hearth is shutting down; try again in a moment',
         );
       }
-      opened.persist();
+      await opened.persist();
     } catch (error) {
       this.#turns.delete(turn.turnId);
       this.#byConversation.delete(turn.conversationId);
@@ -134,14 +153,20 @@ export class Router {
     );
   }
 
-  acceptImage(input: ImageInput): AcceptedTurn {
+  async acceptImage(input: ImageInput): Promise<AcceptedTurn> {
     const resolved = this.#options.profiles.resolveImage(input.profile);
     const content: InputPart[] = [{ type: 'text', text: input.prompt }];
-    const opened = this.#open({ conversationId: input.conversationId, content }, () => ({
+    const opened = await this.#open({ conversationId: input.conversationId, content }, () => ({
       id: resolved.id,
       model: resolved.profile.model,
     }));
-    opened.persist();
+    // Held while it is stored; `#register` below marks it busy for the turn.
+    this.#opening.add(opened.conversationId);
+    try {
+      await opened.persist();
+    } finally {
+      this.#opening.delete(opened.conversationId);
+    }
     const turn: ImageTurn = {
       ...this.#state(opened),
       provider: resolved.provider,
@@ -244,27 +269,17 @@ export class Router {
     return true;
   }
 
-  /** The persisted conversation, with replies still streaming shown as far as they have come. */
-  snapshot(
+  /** The reply a turn running here is writing, as far as it has come; storage lags behind it. */
+  replyInProgress(
     conversationId: string,
-  ): { conversation: ConversationView; messages: MessageView[] } | undefined {
-    const { store } = this.#options;
-    const conversation = store.getConversation(conversationId);
-    if (!conversation) return undefined;
+  ): { messageId: string; content: ContentPart[] } | undefined {
     const active = this.#byConversation.get(conversationId);
-    const messages = store
-      .listMessages(conversationId)
-      .map((message) =>
-        active && message.id === active.assistantMessageId
-          ? { ...message, content: replyContent(active) }
-          : message,
-      );
-    return { conversation, messages };
+    return active && { messageId: active.assistantMessageId, content: replyContent(active) };
   }
 
-  /** Whether a turn is running in the conversation (its reply still streaming). */
+  /** Whether a turn is running in the conversation here, or is being opened. */
   isBusy(conversationId: string): boolean {
-    return this.#byConversation.has(conversationId);
+    return this.#byConversation.has(conversationId) || this.#opening.has(conversationId);
   }
 
   get runningTurns(): number {

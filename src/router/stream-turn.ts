@@ -1,7 +1,7 @@
 import type { ChatMessage, ChatRequest, ToolSpec } from '../adapters/provider.ts';
 import type { Logger } from '../common/logger.ts';
 import type { Usage } from '../common/protocol.ts';
-import type { ConversationStore } from '../mcp/service/store/conversation-store.ts';
+import type { TurnStore } from '../mcp/service/store/turn-store.ts';
 import { closeText, type ActiveTurn } from './active-turn.ts';
 import { runTurnLifecycle } from './turn-lifecycle.ts';
 import type { EventSink } from './event-sink.ts';
@@ -10,7 +10,7 @@ import { runToolCall } from './tools/run-tool-call.ts';
 
 export interface StreamTurnContext {
   turn: ActiveTurn;
-  store: ConversationStore;
+  store: TurnStore;
   sink: EventSink;
   logger: Logger;
   checkpointMs: number;

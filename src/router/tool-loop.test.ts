@@ -6,6 +6,8 @@ import { createLogger } from '../common/logger.ts';
 import type { TurnEvent } from '../common/protocol.ts';
 import { SqliteConversationStore } from '../mcp/service/store/conversation-store.ts';
 import { openDatabase } from '../mcp/service/store/database.ts';
+import { localTurnStore } from '../mcp/service/store/local-turn-store.ts';
+import { conversationSnapshot } from './snapshot.ts';
 import { buildChatMessages } from './history.ts';
 import { ProfileResolver } from './profiles.ts';
 import { Router } from './router.ts';
@@ -79,7 +81,7 @@ function setup(providers: Record<string, ChatProvider>, profile: Record<string, 
   const events: TurnEvent[] = [];
   const store = new SqliteConversationStore(openDatabase({ memory: true }));
   const router = new Router({
-    store,
+    store: localTurnStore(store),
     tools: new ToolCatalogue([builtinTools, { tools: () => [slowTool, brokenTool] }]),
     sink: { emit: (_conversationId, event) => events.push(event) },
     profiles: new ProfileResolver({
@@ -259,7 +261,7 @@ describe('tool results and snapshots', () => {
     expect(events.filter((e) => e.type === 'tool.result')).toEqual([
       expect.objectContaining({ callId: 'fast', content: '2' }),
     ]);
-    const live = router.snapshot(turn.conversationId)?.messages[1];
+    const live = conversationSnapshot(store, router, turn.conversationId)?.messages[1];
     expect(live?.content.map((p) => p.type)).toEqual(['tool_call', 'tool_call', 'tool_result']);
     router.cancel(turn.turnId);
     await new Promise((resolve) => setTimeout(resolve, 20));

@@ -2,13 +2,13 @@ import type { ProviderFinishReason } from '../adapters/provider.ts';
 import { ErrorCode, toHearthError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import type { MessageStatus, Usage } from '../common/protocol.ts';
-import type { ConversationStore } from '../mcp/service/store/conversation-store.ts';
+import type { TurnStore } from '../mcp/service/store/turn-store.ts';
 import { replyContent, stopReasonOf, type TurnState } from './active-turn.ts';
 import type { EventSink } from './event-sink.ts';
 
 export interface LifecycleContext {
   turn: TurnState;
-  store: ConversationStore;
+  store: TurnStore;
   sink: EventSink;
   logger: Logger;
   checkpointMs: number;
@@ -32,31 +32,40 @@ export async function runTurnLifecycle(
   const { conversationId, turnId } = turn;
   const signal = turn.controller.signal;
   const progress: TurnProgress = { usage: null };
-  const persist = (status: MessageStatus, error?: { code: string; message: string }) =>
-    store.updateMessage(turn.assistantMessageId, {
+  // Writes go one after another, so that a slow checkpoint never lands after the final write.
+  let written = Promise.resolve();
+  const persist = (status: MessageStatus, error?: { code: string; message: string }) => {
+    const update = {
       content: replyContent(turn),
       status,
       usage: progress.usage,
       ...(error && { error }),
-    });
+    };
+    written = written
+      .catch(() => undefined)
+      .then(() => store.updateMessage(turn.assistantMessageId, update));
+    return written;
+  };
   let checkpointed = turn.revision;
   const checkpoint = setInterval(() => {
     if (turn.revision === checkpointed) return;
     checkpointed = turn.revision;
-    persist('streaming');
+    persist('streaming').catch((error: unknown) =>
+      logger.warn({ err: error }, 'checkpoint of the reply failed; the next one will retry'),
+    );
   }, context.checkpointMs);
   checkpoint.unref();
 
   try {
     const finishReason = await body(progress);
     clearInterval(checkpoint);
-    persist('complete');
+    await persist('complete');
     sink.emit(conversationId, { type: 'turn.done', turnId, usage: progress.usage, finishReason });
     logger.info({ usage: progress.usage, finishReason }, 'turn done');
   } catch (error) {
     clearInterval(checkpoint);
     if (signal.aborted && stopReasonOf(signal) === 'cancelled') {
-      persist('cancelled');
+      await persist('cancelled');
       sink.emit(conversationId, {
         type: 'turn.done',
         turnId,
@@ -69,12 +78,12 @@ export async function runTurnLifecycle(
         code: ErrorCode.interrupted,
         message: 'Hearth was shutting down; the partial reply is kept.',
       };
-      persist('interrupted', wire);
+      await persist('interrupted', wire);
       sink.emit(conversationId, { type: 'turn.error', turnId, ...wire });
       logger.warn('turn interrupted by shutdown');
     } else {
       const failure = toHearthError(error);
-      persist('failed', failure.toWire());
+      await persist('failed', failure.toWire());
       sink.emit(conversationId, { type: 'turn.error', turnId, ...failure.toWire() });
       logger.warn({ err: failure, code: failure.code }, 'turn failed');
     }

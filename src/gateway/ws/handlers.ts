@@ -87,16 +87,15 @@ export function handleFrame(
           content: frame.content,
         })
         .then((turn) => startTurn(session, turn, id, deps));
-    case 'image.generate': {
-      const turn = deps.router.acceptImage({
-        conversationId: frame.conversationId,
-        profile: frame.profile,
-        prompt: frame.prompt,
-        size: frame.size,
-      });
-      startTurn(session, turn, id, deps);
-      return;
-    }
+    case 'image.generate':
+      return deps.router
+        .acceptImage({
+          conversationId: frame.conversationId,
+          profile: frame.profile,
+          prompt: frame.prompt,
+          size: frame.size,
+        })
+        .then((turn) => startTurn(session, turn, id, deps));
     case 'chat.cancel':
       if (!deps.router.cancel(frame.turnId)) {
         throw new HearthError(ErrorCode.unknownTurn, `No running turn ${frame.turnId}`);
