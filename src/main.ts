@@ -1,42 +1,101 @@
 import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { RedisBus } from './common/bus/redis-bus.ts';
 import { loadConfig } from './common/config/load.ts';
+import type { HearthConfig } from './common/config/schema.ts';
 import { resolveSecrets } from './common/config/secrets.ts';
-import { HearthError } from './common/errors.ts';
-import { createLogger } from './common/logger.ts';
+import { ErrorCode, HearthError } from './common/errors.ts';
+import { createLogger, type Logger } from './common/logger.ts';
+import { startCentral } from './central.ts';
+import { startGatewayNode } from './gateway-node.ts';
 import { startHearth } from './hearth.ts';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 
-try {
+/** Shown once on the terminal, outside the JSON log, which never carries secrets. */
+function showAdminToken(token: string, url: string): void {
+  process.stderr.write(
+    `\nHearth made an admin token on this first start. It is shown only now; keep it safe:\n\n  ${token}\n\n` +
+      `Open the page with it: ${url}/#token=${token}\n\n`,
+  );
+}
+
+const roles = ['all', 'central', 'gateway'] as const;
+type Role = (typeof roles)[number];
+
+function roleFrom(argv: string[], env: NodeJS.ProcessEnv): Role {
+  const { values } = parseArgs({ args: argv, options: { role: { type: 'string' } } });
+  const role = values.role ?? env.HEARTH_ROLE ?? 'all';
+  if (!(roles as readonly string[]).includes(role)) {
+    throw new HearthError(
+      ErrorCode.invalidConfig,
+      `Invalid configuration (--role): "${role}" is not one of ${roles.join(', ')}`,
+    );
+  }
+  return role as Role;
+}
+
+async function connectBus(config: HearthConfig, logger: Logger): Promise<RedisBus> {
+  if (!config.cluster.redisURL) {
+    throw new HearthError(
+      ErrorCode.invalidConfig,
+      'Invalid configuration (cluster.redisURL): a split Hearth needs Redis; set it or HEARTH_REDIS_URL',
+    );
+  }
+  return RedisBus.connect({ url: config.cluster.redisURL, logger });
+}
+
+async function start(): Promise<{ stop(): Promise<void>; logger: Logger }> {
+  const role = roleFrom(process.argv.slice(2), process.env);
   const { config, file, raw } = await loadConfig({ env: process.env });
-  const secrets = resolveSecrets(config, process.env);
   const logger = createLogger({ level: config.log.level });
-  logger.info({ configFile: file ?? null, dataDir: config.dataDir }, 'configuration loaded');
-  const hearth = await startHearth({
-    config,
-    raw,
-    configFile: file,
-    env: process.env,
-    secrets,
-    secretsFor: (next) => resolveSecrets(next, process.env),
+  logger.info({ configFile: file ?? null, dataDir: config.dataDir, role }, 'configuration loaded');
+  if (role === 'all') {
+    const hearth = await startHearth({
+      config,
+      raw,
+      configFile: file,
+      env: process.env,
+      secrets: resolveSecrets(config, process.env),
+      secretsFor: (next) => resolveSecrets(next, process.env),
+      logger,
+      onAdminToken: showAdminToken,
+    });
+    return { stop: () => hearth.stop(), logger };
+  }
+  const bus = await connectBus(config, logger);
+  const running =
+    role === 'central'
+      ? await startCentral({
+          config,
+          raw,
+          configFile: file,
+          env: process.env,
+          logger,
+          bus,
+          onAdminToken: showAdminToken,
+        })
+      : await startGatewayNode({ config, env: process.env, logger, bus });
+  return {
     logger,
-    onAdminToken: (token, url) => {
-      // Shown once on the terminal, outside the JSON log, which never carries secrets.
-      process.stderr.write(
-        `\nHearth made an admin token on this first start. It is shown only now; keep it safe:\n\n  ${token}\n\n` +
-          `Open the page with it: ${url}/#token=${token}\n\n`,
-      );
+    stop: async () => {
+      await running.stop();
+      await bus.close();
     },
-  });
+  };
+}
+
+try {
+  const hearth = await start();
   let signals = 0;
   const stop = (signal: NodeJS.Signals) => {
     signals += 1;
     if (signals > 1) process.exit(1);
-    logger.info({ signal }, 'stopping');
+    hearth.logger.info({ signal }, 'stopping');
     hearth.stop().then(
       () => process.exit(0),
       (error: unknown) => {
-        logger.error({ err: error }, 'unclean stop');
+        hearth.logger.error({ err: error }, 'unclean stop');
         process.exit(1);
       },
     );

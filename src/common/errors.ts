@@ -96,3 +96,8 @@ export function toHearthError(error: unknown): HearthError {
 export function httpStatusOf(code: ErrorCode): number {
   return httpStatusByCode[code];
 }
+
+/** Whether `value` is one of Hearth's error codes (as read off the wire). */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && value in httpStatusByCode;
+}

@@ -27,6 +27,8 @@ const envOverrides: ReadonlyArray<{
   { env: 'HEARTH_DATA_DIR', path: ['dataDir'], kind: 'string' },
   { env: 'HEARTH_LOG_LEVEL', path: ['log', 'level'], kind: 'string' },
   { env: 'HEARTH_DEFAULT_PROFILE', path: ['defaultProfile'], kind: 'string' },
+  { env: 'HEARTH_REDIS_URL', path: ['cluster', 'redisURL'], kind: 'string' },
+  { env: 'HEARTH_CENTRAL_URL', path: ['cluster', 'centralURL'], kind: 'string' },
 ];
 
 function configError(where: string, message: string): HearthError {

@@ -78,6 +78,26 @@ export const configSchema = z
       })
       .prefault({}),
     dataDir: z.string().default('./data'),
+    /**
+     * Several processes on the LAN: one central service (`--role central`, the only writer of
+     * the database) and gateways (`--role gateway`) sharing one Redis. Unused by `npm start`'s
+     * single process unless `redisURL` is set, when its changes are published there too.
+     */
+    cluster: z
+      .strictObject({
+        /** Redis for Pub/Sub (config and device events) and Streams (conversation events). */
+        redisURL: z.url().optional(),
+        /** Where a gateway finds the central service's REST API, such as http://10.0.0.2:8080. */
+        centralURL: z.url().optional(),
+        /** Variable holding the token a gateway uses with the central service (admin role). */
+        centralTokenEnv: z
+          .string()
+          .regex(envNamePattern, 'expected an environment variable name')
+          .default('HEARTH_CENTRAL_TOKEN'),
+        /** Recent events of each conversation kept in its Redis Stream, for resume anywhere. */
+        streamEvents: z.number().int().positive().default(4096),
+      })
+      .prefault({}),
     log: z
       .strictObject({
         level: z

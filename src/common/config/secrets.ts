@@ -31,6 +31,41 @@ const minTokenLength = 16;
  */
 export function resolveSecrets(config: HearthConfig, env: Env): Secrets {
   const problems: string[] = [];
+  const providerKeys = readProviderKeys(config, env, problems);
+  const tokens = readTokens(config, env, problems);
+  failOn(problems);
+  return { providerKeys, tokens };
+}
+
+/**
+ * Only the providers' keys: what a split gateway needs, which learns the tokens' hashes from
+ * the central service instead.
+ */
+export function resolveProviderKeys(config: HearthConfig, env: Env): Map<string, string> {
+  const problems: string[] = [];
+  const keys = readProviderKeys(config, env, problems);
+  failOn(problems);
+  return keys;
+}
+
+/** Only the tokens' hashes: what the central service of a split Hearth needs. */
+export function resolveTokens(config: HearthConfig, env: Env): TokenEntry[] {
+  const problems: string[] = [];
+  const tokens = readTokens(config, env, problems);
+  failOn(problems);
+  return tokens;
+}
+
+function failOn(problems: string[]): void {
+  if (problems.length > 0) {
+    throw new HearthError(
+      ErrorCode.invalidConfig,
+      `Invalid configuration (environment): ${problems.join('; ')}`,
+    );
+  }
+}
+
+function readProviderKeys(config: HearthConfig, env: Env, problems: string[]): Map<string, string> {
   const providerKeys = new Map<string, string>();
   for (const [id, provider] of Object.entries(config.providers)) {
     if (provider.apiKeyEnv === undefined) {
@@ -52,6 +87,10 @@ export function resolveSecrets(config: HearthConfig, env: Env): Secrets {
       );
     else providerKeys.set(id, key);
   }
+  return providerKeys;
+}
+
+function readTokens(config: HearthConfig, env: Env, problems: string[]): TokenEntry[] {
   const tokens: TokenEntry[] = [];
   config.auth.tokens.forEach((entry, index) => {
     const token = env[entry.tokenEnv];
@@ -65,11 +104,5 @@ export function resolveSecrets(config: HearthConfig, env: Env): Secrets {
       );
     } else tokens.push({ name: entry.name, role: entry.role, hash: hashToken(token) });
   });
-  if (problems.length > 0) {
-    throw new HearthError(
-      ErrorCode.invalidConfig,
-      `Invalid configuration (environment): ${problems.join('; ')}`,
-    );
-  }
-  return { providerKeys, tokens };
+  return tokens;
 }

@@ -1,12 +1,14 @@
 import { ErrorCode, HearthError } from '../../common/errors.ts';
 import type { ConversationView, MessageView, TurnEvent } from '../../common/protocol.ts';
-import type { EventSink } from '../../router/event-sink.ts';
-import { ConversationLog, type LoggedEvent } from './conversation-log.ts';
+import type {
+  ConversationHub,
+  SubscribeMode,
+  SubscribeOptions,
+  Subscriber,
+} from './conversation-hub.ts';
 
-/** A receiver of conversation frames: a WebSocket session, or a test probe. */
-export interface Subscriber {
-  deliver(frame: Buffer): void;
-}
+export type { Subscriber, SubscribeMode } from './conversation-hub.ts';
+import { ConversationLog, type LoggedEvent } from './conversation-log.ts';
 
 /** What the hub needs from storage and the router to number events and build snapshots. */
 export interface HistorySource {
@@ -26,8 +28,6 @@ export interface HistorySource {
  */
 const seqReservation = 1000;
 
-export type SubscribeMode = 'live' | 'replay' | 'snapshot';
-
 interface LogEntry {
   log: ConversationLog;
   subscribers: Set<Subscriber>;
@@ -41,7 +41,7 @@ interface LogEntry {
  * Everything here is synchronous, so a subscriber joining with `afterSeq` gets the replay and
  * then the live stream with no gap and no double.
  */
-export class Hub implements EventSink {
+export class Hub implements ConversationHub {
   readonly #entries = new Map<string, LogEntry>();
   readonly #source: HistorySource;
   readonly #capacity: number;
@@ -53,7 +53,7 @@ export class Hub implements EventSink {
     this.#maxIdleLogs = options.maxIdleLogs;
   }
 
-  emit(conversationId: string, event: TurnEvent): number {
+  emit(conversationId: string, event: TurnEvent): void {
     const entry = this.#entry(conversationId);
     if (!entry)
       throw new HearthError(ErrorCode.unknownConversation, `No conversation ${conversationId}`);
@@ -67,7 +67,6 @@ export class Hub implements EventSink {
     }
     for (const subscriber of entry.subscribers) subscriber.deliver(logged.frame);
     if (entry.runningTurns === 0 && entry.subscribers.size === 0) this.#evictIdle();
-    return logged.seq;
   }
 
   /**
@@ -77,7 +76,7 @@ export class Hub implements EventSink {
   subscribe(
     subscriber: Subscriber,
     conversationId: string,
-    options: { afterSeq?: number; liveOnly?: boolean } = {},
+    options: SubscribeOptions = {},
   ): {
     mode: SubscribeMode;
     seq: number;
@@ -86,6 +85,7 @@ export class Hub implements EventSink {
     if (!entry)
       throw new HearthError(ErrorCode.unknownConversation, `No conversation ${conversationId}`);
     let mode: SubscribeMode = 'live';
+    options.onReady?.(entry.log.lastSeq);
     if (!options.liveOnly) {
       const missed =
         options.afterSeq === undefined ? undefined : entry.log.readAfter(options.afterSeq);

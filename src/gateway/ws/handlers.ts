@@ -4,12 +4,17 @@ import type { ClientFrame, RequestId } from '../../common/protocol.ts';
 import type { ProfileResolver } from '../../router/profiles.ts';
 import type { AcceptedTurn, Router } from '../../router/router.ts';
 import type { TokenAuth } from '../auth/token-auth.ts';
-import type { Hub } from '../hub/hub.ts';
+import type { ConversationHub } from '../hub/conversation-hub.ts';
 import type { Session } from './session.ts';
 
 export interface HandlerDeps {
   auth: TokenAuth;
-  hub: Hub;
+  hub: ConversationHub;
+  /**
+   * Stops a turn running on another gateway (split mode); resolves false when no gateway runs
+   * it. Without it, only this process's turns can be stopped.
+   */
+  cancelElsewhere?: (turnId: string) => Promise<boolean>;
   router: Router;
   profiles: ProfileResolver;
   limits: HearthConfig['limits'];
@@ -31,7 +36,7 @@ function startTurn(
   // The sender watches its own turn from here on, whether or not it subscribed before; a
   // sender gone meanwhile is not subscribed, and its turn runs all the same.
   if (!session.isClosed && !deps.hub.isSubscribed(session, turn.conversationId)) {
-    deps.hub.subscribe(session, turn.conversationId, { liveOnly: true });
+    void deps.hub.subscribe(session, turn.conversationId, { liveOnly: true });
   }
   session.send({
     type: 'ack',
@@ -59,21 +64,14 @@ export function handleFrame(
       session.send({ type: 'pong', ...id });
       return;
     case 'subscribe': {
-      // The ack goes first so a client can match it before the snapshot or replay arrives.
-      const seq = deps.hub.lastSeq(frame.conversationId);
-      if (seq === undefined)
-        throw new HearthError(
-          ErrorCode.unknownConversation,
-          `No conversation ${frame.conversationId}`,
-        );
-      session.send({ type: 'ack', ...id, conversationId: frame.conversationId, seq });
-      deps.hub.unsubscribe(session, frame.conversationId);
-      deps.hub.subscribe(
-        session,
-        frame.conversationId,
-        frame.afterSeq === undefined ? {} : { afterSeq: frame.afterSeq },
-      );
-      return;
+      const { conversationId, afterSeq } = frame;
+      deps.hub.unsubscribe(session, conversationId);
+      const joined = deps.hub.subscribe(session, conversationId, {
+        afterSeq,
+        // The ack goes first so a client can match it before the snapshot or replay arrives.
+        onReady: (seq) => session.send({ type: 'ack', ...id, conversationId, seq }),
+      });
+      return joined instanceof Promise ? joined.then(() => undefined) : undefined;
     }
     case 'unsubscribe':
       deps.hub.unsubscribe(session, frame.conversationId);
@@ -96,12 +94,16 @@ export function handleFrame(
           size: frame.size,
         })
         .then((turn) => startTurn(session, turn, id, deps));
-    case 'chat.cancel':
-      if (!deps.router.cancel(frame.turnId)) {
-        throw new HearthError(ErrorCode.unknownTurn, `No running turn ${frame.turnId}`);
-      }
-      session.send({ type: 'ack', ...id, turnId: frame.turnId });
-      return;
+    case 'chat.cancel': {
+      const { turnId } = frame;
+      const acknowledge = (found: boolean) => {
+        if (!found) throw new HearthError(ErrorCode.unknownTurn, `No running turn ${turnId}`);
+        session.send({ type: 'ack', ...id, turnId });
+      };
+      if (deps.router.cancel(turnId)) return acknowledge(true);
+      if (!deps.cancelElsewhere) return acknowledge(false);
+      return deps.cancelElsewhere(turnId).then(acknowledge);
+    }
     default:
       throw new HearthError(
         ErrorCode.unsupported,

@@ -37,6 +37,11 @@ const imagePart = documented(
   { id: 'ImagePart', description: 'A generated image' },
 );
 
+/** A message's content: text, tool calls and results, images. */
+export const contentSchema = z.array(
+  z.discriminatedUnion('type', [textPart, toolCallPart, toolResultPart, imagePart]),
+);
+
 export const conversationSchema = documented(
   z.object({
     id: z.string(),
@@ -55,9 +60,7 @@ export const messageSchema = documented(
     id: z.string(),
     turnId: z.string(),
     role: z.enum(['user', 'assistant']),
-    content: z.array(
-      z.discriminatedUnion('type', [textPart, toolCallPart, toolResultPart, imagePart]),
-    ),
+    content: contentSchema,
     status: z.enum(['complete', 'streaming', 'cancelled', 'failed', 'interrupted']),
     profile: z.string().nullable(),
     model: z.string().nullable(),

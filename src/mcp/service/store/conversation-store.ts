@@ -131,6 +131,9 @@ export class SqliteConversationStore implements ConversationStore, ConversationL
       ),
       lastSeq: db.prepare('SELECT last_seq FROM conversations WHERE id = ?'),
       setLastSeq: db.prepare('UPDATE conversations SET last_seq = ? WHERE id = ?'),
+      streamingSince: db.prepare(
+        "SELECT max(updated_at) AS at FROM messages WHERE conversation_id = ? AND status = 'streaming'",
+      ),
       interruptStreaming: db.prepare(
         "UPDATE messages SET status = 'interrupted', error_code = 'interrupted', error_message = ? WHERE status = 'streaming'",
       ),
@@ -217,6 +220,12 @@ export class SqliteConversationStore implements ConversationStore, ConversationL
 
   setLastSeq(conversationId: string, seq: number): void {
     this.#run('setLastSeq').run(seq, conversationId);
+  }
+
+  /** When a reply still streaming in the conversation was last written, if one is. */
+  streamingSince(conversationId: string): string | undefined {
+    const row = this.#run('streamingSince').get(conversationId) as { at: string | null };
+    return row.at ?? undefined;
   }
 
   interruptStreaming(): number {

@@ -1,0 +1,153 @@
+import { z } from 'zod';
+import type { HearthConfig } from '../../../common/config/schema.ts';
+import type { TokenEntry } from '../../../common/config/secrets.ts';
+import { ErrorCode, HearthError } from '../../../common/errors.ts';
+import type { SqliteConversationStore } from '../store/conversation-store.ts';
+import { writeTurnRecord } from '../store/local-turn-store.ts';
+import { contentSchema } from './conversation-schemas.ts';
+import { defineRoute, type ApiRoute } from './route.ts';
+
+/**
+ * A reply left `streaming` this long without a write is taken as orphaned (its gateway
+ * stopped): its conversation takes new turns again. Gateways checkpoint every second.
+ */
+export const staleStreamingMs = 120_000;
+
+/** What the central service tells gateways, and what they write through it. */
+export interface ClusterApi {
+  store: SqliteConversationStore;
+  /** The configuration in force and its version. */
+  state(): { version: number; config: HearthConfig; tokens: readonly TokenEntry[] };
+  now?: () => number;
+}
+
+const tag = 'cluster';
+const idText = z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'an id');
+const newMessage = z.strictObject({
+  id: idText,
+  conversationId: idText,
+  turnId: idText,
+  role: z.enum(['user', 'assistant']),
+  content: contentSchema,
+  status: z.enum(['complete', 'streaming', 'cancelled', 'failed', 'interrupted']),
+  profile: z.string().nullable(),
+  model: z.string().nullable(),
+});
+const turnRecord = z.strictObject({
+  newConversation: z
+    .strictObject({ id: idText, title: z.string().max(200), profile: z.string().nullable() })
+    .optional(),
+  user: newMessage,
+  reply: newMessage,
+});
+const messageUpdate = z.strictObject({
+  content: contentSchema,
+  status: z.enum(['complete', 'streaming', 'cancelled', 'failed', 'interrupted']),
+  usage: z.object({ inputTokens: z.number().int(), outputTokens: z.number().int() }).nullish(),
+  error: z.object({ code: z.string(), message: z.string() }).nullish(),
+});
+const anyObject = z.record(z.string(), z.unknown());
+
+/** Whether a reply streams in the conversation on some gateway (and is not orphaned). */
+export function streamsElsewhere(api: ClusterApi, conversationId: string): boolean {
+  const since = api.store.streamingSince(conversationId);
+  if (since === undefined) return false;
+  return (api.now ?? Date.now)() - Date.parse(since) < staleStreamingMs;
+}
+
+/**
+ * The routes split gateways use (admin token): the state they run on, and the writes of their
+ * turns, since the central service is the only writer of the database.
+ */
+export function clusterRoutes(api: ClusterApi): ApiRoute[] {
+  return [
+    defineRoute({
+      method: 'GET',
+      path: '/cluster/state',
+      operationId: 'getClusterState',
+      summary: 'What a gateway runs on: the configuration, its version and the token hashes',
+      tag,
+      access: 'admin',
+      response: { status: 200, description: 'The state', schema: anyObject },
+      handle: () => {
+        const { version, config, tokens } = api.state();
+        return { version, config, tokens: tokens.map((t) => ({ ...t })) };
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/cluster/turns',
+      operationId: 'openTurn',
+      summary: 'Store the start of a turn: the conversation when new, the message, the reply',
+      tag,
+      access: 'admin',
+      body: turnRecord,
+      bodyLimit: 1024 * 1024,
+      errors: [ErrorCode.busy, ErrorCode.unknownConversation],
+      response: { status: 204, description: 'Stored' },
+      handle: ({ body }) => {
+        const id = body.user.conversationId;
+        if (!body.newConversation && !api.store.getConversation(id))
+          throw new HearthError(ErrorCode.unknownConversation, `No conversation ${id}`);
+        // Checked and written in one synchronous step: no other turn can start in between.
+        if (streamsElsewhere(api, id)) {
+          throw new HearthError(
+            ErrorCode.busy,
+            'A reply is still streaming in this conversation; stop it or wait for it',
+          );
+        }
+        writeTurnRecord(api.store, body);
+        return undefined;
+      },
+    }),
+    defineRoute({
+      method: 'PUT',
+      path: '/cluster/messages/:id',
+      operationId: 'updateReply',
+      summary: 'Write a reply as it grows and when its turn ends',
+      tag,
+      access: 'admin',
+      params: z.object({ id: idText }),
+      body: messageUpdate,
+      bodyLimit: 4 * 1024 * 1024,
+      response: { status: 204, description: 'Written' },
+      handle: ({ params, body }) => {
+        api.store.updateMessage(params.id, body);
+        return undefined;
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/cluster/conversations/:id/seq',
+      operationId: 'getSeqFloor',
+      summary: 'The seq a conversation has reserved: its events are numbered beyond it',
+      tag,
+      access: 'admin',
+      params: z.object({ id: idText }),
+      errors: [ErrorCode.unknownConversation],
+      response: { status: 200, description: 'The seq', schema: z.object({ seq: z.number() }) },
+      handle: ({ params }) => {
+        const seq = api.store.lastSeq(params.id);
+        if (seq === undefined)
+          throw new HearthError(ErrorCode.unknownConversation, `No conversation ${params.id}`);
+        return { seq };
+      },
+    }),
+    defineRoute({
+      method: 'PUT',
+      path: '/cluster/conversations/:id/seq',
+      operationId: 'reserveSeq',
+      summary: 'Reserve seqs up to this one (never lowers the reservation)',
+      tag,
+      access: 'admin',
+      params: z.object({ id: idText }),
+      body: z.strictObject({ seq: z.number().int().nonnegative() }),
+      response: { status: 204, description: 'Reserved' },
+      handle: ({ params, body }) => {
+        const current = api.store.lastSeq(params.id);
+        if (current !== undefined && body.seq > current) api.store.setLastSeq(params.id, body.seq);
+        return undefined;
+      },
+    }),
+  ];
+}

@@ -1,0 +1,293 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startOpenAIDouble, type OpenAIDouble } from '../doubles/openai-double.ts';
+import { startTestCluster, type TestCluster } from '../support/cluster-fixture.ts';
+import { adminToken, userToken } from '../support/hearth-fixture.ts';
+import { connectClient, openClient, type Frame } from '../support/ws-client.ts';
+
+let double: OpenAIDouble;
+let cluster: TestCluster;
+beforeEach(async () => {
+  double = await startOpenAIDouble();
+  cluster = await startTestCluster({ providerBaseURL: double.baseURL });
+});
+afterEach(async () => {
+  await cluster.stop();
+  await double.close();
+});
+
+const say = (text: string) => [{ type: 'text', text }];
+const conversationEvents = (frames: Frame[], conversationId: string) =>
+  frames.filter(
+    (f) =>
+      f.conversationId === conversationId &&
+      typeof f.seq === 'number' &&
+      f.type !== 'snapshot' &&
+      f.type !== 'ack',
+  );
+
+async function api(path: string, init: { method?: string; body?: unknown } = {}) {
+  const response = await fetch(`${cluster.central.url}/api/v1${path}`, {
+    method: init.method ?? 'GET',
+    headers: {
+      authorization: `Bearer ${adminToken}`,
+      ...(init.body !== undefined && { 'content-type': 'application/json' }),
+    },
+    ...(init.body !== undefined && { body: JSON.stringify(init.body) }),
+  });
+  return {
+    status: response.status,
+    body: response.status === 204 ? undefined : await response.json(),
+  };
+}
+
+describe('a split Hearth: one central service, two gateways, one Redis', () => {
+  it('a client on each gateway sees the same events of one turn, in the same order', async () => {
+    await using one = await connectClient(cluster.wsUrls[0]!, userToken);
+    await using two = await connectClient(cluster.wsUrls[1]!, userToken);
+    double.enqueue({ type: 'text', chunks: ['Hel', 'lo ', 'there'], delayMs: 5 });
+    const ack = await one.request({ type: 'chat.send', content: say('hi') });
+    // Joins while (or after) the turn streams: a snapshot, then the rest.
+    await two.request({ type: 'subscribe', conversationId: ack.conversationId });
+    await one.waitFor((f) => f.type === 'turn.done');
+    await two.waitFor((f) => f.type === 'turn.done');
+    const seen = conversationEvents(one.frames, ack.conversationId);
+    expect(seen.map((f) => f.type)).toEqual([
+      'turn.started',
+      'text.delta',
+      'text.delta',
+      'text.delta',
+      'turn.done',
+    ]);
+    expect(seen.map((f) => f.seq)).toEqual([1, 2, 3, 4, 5]);
+    // The second client's events are the tail of the first's, byte for byte.
+    const other = conversationEvents(two.frames, ack.conversationId);
+    expect(other).toEqual(seen.slice(seen.length - other.length));
+
+    // The reply is stored by the central service (the gateways have no database).
+    const stored = await api(`/conversations/${ack.conversationId}`);
+    expect(stored.body.messages.map((m: any) => [m.role, m.status])).toEqual([
+      ['user', 'complete'],
+      ['assistant', 'complete'],
+    ]);
+    expect(stored.body.messages[1].content).toEqual([{ type: 'text', text: 'Hello there' }]);
+    for (const dir of cluster.dataDirs.slice(1))
+      expect(existsSync(join(dir, 'hearth.db'))).toBe(false);
+  });
+
+  it('a client resumes on the other gateway with exactly the events it missed', async () => {
+    const one = await connectClient(cluster.wsUrls[0]!, userToken);
+    const chunks = Array.from({ length: 30 }, (_v, i) => `w${i} `);
+    double.enqueue({ type: 'text', chunks, delayMs: 10 });
+    const ack = await one.request({ type: 'chat.send', content: say('count') });
+    await one.waitFor((f) => f.type === 'text.delta' && f.seq >= 5);
+    const had = conversationEvents(one.frames, ack.conversationId);
+    const afterSeq = had.at(-1)!.seq as number;
+    await one.close();
+
+    await using two = await connectClient(cluster.wsUrls[1]!, userToken);
+    const subscribed = await two.request({
+      type: 'subscribe',
+      conversationId: ack.conversationId,
+      afterSeq,
+    });
+    expect(subscribed.seq).toBeGreaterThanOrEqual(afterSeq);
+    await two.waitFor((f) => f.type === 'turn.done');
+    const rest = conversationEvents(two.frames, ack.conversationId);
+    expect(two.frames.some((f) => f.type === 'snapshot')).toBe(false);
+    const all = [...had, ...rest];
+    expect(all.map((f) => f.seq)).toEqual(all.map((_f, i) => i + 1));
+    expect(
+      all
+        .filter((f) => f.type === 'text.delta')
+        .map((f) => f.text)
+        .join(''),
+    ).toBe(chunks.join(''));
+  });
+
+  it('a snapshot on one gateway shows the reply streaming on the other as far as it has come', async () => {
+    await using one = await connectClient(cluster.wsUrls[0]!, userToken);
+    double.enqueue({ type: 'text', chunks: ['a', 'b', 'c', 'd', 'e', 'f'], delayMs: 40 });
+    const ack = await one.request({ type: 'chat.send', content: say('letters') });
+    await one.waitFor((f) => f.type === 'text.delta' && f.text === 'c');
+    await using two = await connectClient(cluster.wsUrls[1]!, userToken);
+    await two.request({ type: 'subscribe', conversationId: ack.conversationId });
+    const snapshot = await two.waitFor((f) => f.type === 'snapshot');
+    const partial = snapshot.messages[1].content[0].text as string;
+    // The snapshot is exact at its seq: the events after it complete the text.
+    await two.waitFor((f) => f.type === 'turn.done');
+    const after = conversationEvents(two.frames, ack.conversationId).filter(
+      (f) => f.seq > snapshot.seq,
+    );
+    expect(after[0].seq).toBe(snapshot.seq + 1);
+    const rest = after
+      .filter((f) => f.type === 'text.delta')
+      .map((f) => f.text)
+      .join('');
+    expect(partial + rest).toBe('abcdef');
+    expect(partial.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('Stop on one gateway aborts the turn running on the other', async () => {
+    await using one = await connectClient(cluster.wsUrls[0]!, userToken);
+    await using two = await connectClient(cluster.wsUrls[1]!, userToken);
+    double.enqueue({ type: 'text', chunks: Array.from({ length: 100 }, () => 'x'), delayMs: 30 });
+    const ack = await one.request({ type: 'chat.send', content: say('long') });
+    await two.request({ type: 'subscribe', conversationId: ack.conversationId });
+    await two.waitFor((f) => f.type === 'text.delta');
+    const closed = double.clientClosedEarly();
+    await two.request({ type: 'chat.cancel', turnId: ack.turnId });
+    await closed;
+    const done = await one.waitFor((f) => f.type === 'turn.done');
+    expect(done.finishReason).toBe('cancelled');
+    await expect(two.request({ type: 'chat.cancel', turnId: 't_nothing' })).rejects.toMatchObject({
+      code: 'unknown_turn',
+    });
+    // A second turn in a conversation busy on the other gateway is refused.
+    double.enqueue({ type: 'text', chunks: Array.from({ length: 50 }, () => 'y'), delayMs: 30 });
+    const next = await one.request({
+      type: 'chat.send',
+      conversationId: ack.conversationId,
+      content: say('again'),
+    });
+    await one.waitFor((f) => f.type === 'text.delta' && f.turnId === next.turnId);
+    await expect(
+      two.request({
+        type: 'chat.send',
+        conversationId: ack.conversationId,
+        content: say('me too'),
+      }),
+    ).rejects.toMatchObject({ code: 'busy' });
+    await two.request({ type: 'chat.cancel', turnId: next.turnId });
+  });
+
+  it('a profile changed through the API reaches both gateways and their next turns', async () => {
+    await using one = await connectClient(cluster.wsUrls[0]!, userToken);
+    await using two = await connectClient(cluster.wsUrls[1]!, userToken);
+    const changed = await api('/profiles/default', {
+      method: 'PUT',
+      body: { provider: 'double', model: 'new-model', system: 'Be new.' },
+    });
+    expect(changed.status).toBe(200);
+    for (const client of [one, two]) {
+      const notice = await client.waitFor((f) => f.type === 'config.changed');
+      expect(notice.profiles.find((p: any) => p.id === 'default')).toMatchObject({
+        model: 'new-model',
+      });
+    }
+    expect(cluster.gateways.map((g) => g.version)).toEqual([
+      cluster.central.live.version,
+      cluster.central.live.version,
+    ]);
+    for (const client of [one, two]) {
+      await client.request({ type: 'chat.send', content: say('which model?') });
+      await client.waitFor((f) => f.type === 'turn.done');
+    }
+    const turns = double.requests.slice(-2).map((r) => [r.body.model, r.body.messages[0].content]);
+    expect(turns).toEqual([
+      ['new-model', 'Be new.'],
+      ['new-model', 'Be new.'],
+    ]);
+  });
+
+  it('a new token added through the API lets its holder in on every gateway', async () => {
+    // The central service reads the token from its environment; gateways learn only its hash.
+    await cluster.stop();
+    cluster = await startTestCluster({
+      providerBaseURL: double.baseURL,
+      centralEnv: { HEARTH_TEST_GUEST: guestToken },
+    });
+    for (const url of cluster.wsUrls) {
+      const refused = await openClient(url);
+      refused.send({
+        type: 'hello',
+        protocol: 1,
+        token: guestToken,
+        client: { name: 't', kind: 't' },
+      });
+      expect((await refused.closed).code).toBe(4003);
+    }
+    const tokens = [
+      { name: 'admin', role: 'admin', tokenEnv: 'HEARTH_TEST_ADMIN' },
+      { name: 'kid', role: 'user', tokenEnv: 'HEARTH_TEST_USER' },
+    ];
+    const missing = await api('/config', {
+      method: 'PATCH',
+      body: {
+        auth: { tokens: [...tokens, { name: 'guest', role: 'user', tokenEnv: 'HEARTH_NOT_SET' }] },
+      },
+    });
+    expect(missing).toMatchObject({ status: 400, body: { error: { code: 'invalid_config' } } });
+    const added = await api('/config', {
+      method: 'PATCH',
+      body: {
+        auth: {
+          tokens: [...tokens, { name: 'guest', role: 'user', tokenEnv: 'HEARTH_TEST_GUEST' }],
+        },
+      },
+    });
+    expect(added.status).toBe(200);
+    await waitUntil(() =>
+      cluster.gateways.every((g) => g.version === cluster.central.live.version),
+    );
+    for (const url of cluster.wsUrls) {
+      await using guest = await connectClient(url, guestToken);
+      expect(guest.welcome).toMatchObject({ user: 'guest', role: 'user' });
+    }
+  });
+
+  it('after Redis restarts empty, every process reconnects, re-reads, and seqs never go back', async () => {
+    await using one = await connectClient(cluster.wsUrls[0]!, userToken);
+    await using two = await connectClient(cluster.wsUrls[1]!, userToken);
+    const ack = await one.request({ type: 'chat.send', content: say('before') });
+    await one.waitFor((f) => f.type === 'turn.done');
+    await two.request({ type: 'subscribe', conversationId: ack.conversationId, afterSeq: 0 });
+    const before = conversationEvents(one.frames, ack.conversationId).at(-1)!.seq as number;
+    // The seqs reserved ahead reach the central service before Redis goes.
+    await waitUntil(
+      async () => (await api(`/cluster/conversations/${ack.conversationId}/seq`)).body.seq > before,
+    );
+
+    await cluster.redis.restart();
+    // A change made while the processes reconnect is not lost: they re-read on reconnect.
+    await api('/profiles/second', {
+      method: 'PUT',
+      body: { provider: 'double', model: 'after-restart' },
+    });
+    await waitUntil(
+      () => cluster.gateways.every((g) => g.version === cluster.central.live.version),
+      10_000,
+    );
+
+    const next = await one.request({
+      type: 'chat.send',
+      conversationId: ack.conversationId,
+      content: say('after'),
+    });
+    await one.waitFor((f) => f.type === 'turn.done' && f.turnId === next.turnId, 10_000);
+    await two.waitFor((f) => f.type === 'turn.done' && f.turnId === next.turnId, 10_000);
+    const after = conversationEvents(one.frames, ack.conversationId).filter(
+      (f) => f.turnId === next.turnId,
+    );
+    expect(after[0].seq).toBeGreaterThan(before);
+    expect(after.map((f) => f.seq - after[0].seq)).toEqual(after.map((_f, i) => i));
+    // The watcher on the other gateway saw the gap, took a snapshot, then the same events.
+    const seen = conversationEvents(two.frames, ack.conversationId).filter(
+      (f) => f.turnId === next.turnId,
+    );
+    expect(seen).toEqual(after);
+    const resync = two.frames.filter((f) => f.type === 'snapshot').at(-1);
+    expect(resync.seq).toBe(after[0].seq - 1);
+  });
+});
+
+const guestToken = 'guest-token-0123456789abcdef';
+
+async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
