@@ -27,7 +27,10 @@ const conversationEvents = (frames: Frame[], conversationId: string) =>
       f.type !== 'ack',
   );
 
-async function api(path: string, init: { method?: string; body?: unknown } = {}) {
+async function api(
+  path: string,
+  init: { method?: string; body?: unknown } = {},
+): Promise<{ status: number; body: any }> {
   const response = await fetch(`${cluster.central.url}/api/v1${path}`, {
     method: init.method ?? 'GET',
     headers: {
@@ -120,7 +123,7 @@ describe('a split Hearth: one central service, two gateways, one Redis', () => {
     const after = conversationEvents(two.frames, ack.conversationId).filter(
       (f) => f.seq > snapshot.seq,
     );
-    expect(after[0].seq).toBe(snapshot.seq + 1);
+    expect(after[0]!.seq).toBe(snapshot.seq + 1);
     const rest = after
       .filter((f) => f.type === 'text.delta')
       .map((f) => f.text)
@@ -270,15 +273,16 @@ describe('a split Hearth: one central service, two gateways, one Redis', () => {
     const after = conversationEvents(one.frames, ack.conversationId).filter(
       (f) => f.turnId === next.turnId,
     );
-    expect(after[0].seq).toBeGreaterThan(before);
-    expect(after.map((f) => f.seq - after[0].seq)).toEqual(after.map((_f, i) => i));
+    const firstSeq = after[0]!.seq as number;
+    expect(firstSeq).toBeGreaterThan(before);
+    expect(after.map((f) => f.seq - firstSeq)).toEqual(after.map((_f, i) => i));
     // The watcher on the other gateway saw the gap, took a snapshot, then the same events.
     const seen = conversationEvents(two.frames, ack.conversationId).filter(
       (f) => f.turnId === next.turnId,
     );
     expect(seen).toEqual(after);
     const resync = two.frames.filter((f) => f.type === 'snapshot').at(-1);
-    expect(resync.seq).toBe(after[0].seq - 1);
+    expect(resync?.seq).toBe(firstSeq - 1);
   });
 });
 
