@@ -28,6 +28,8 @@ import { OverlayStore } from './mcp/service/config/overlay-store.ts';
 import { watchConfigFile } from './mcp/service/config/watch-config-file.ts';
 import { SqliteConversationStore } from './mcp/service/store/conversation-store.ts';
 import { openDatabase, startCheckpoints } from './mcp/service/store/database.ts';
+import { ToolCatalogue } from './router/tools/catalogue.ts';
+import { runToolCall } from './router/tools/run-tool-call.ts';
 
 export interface CentralOptions {
   config: HearthConfig;
@@ -76,25 +78,37 @@ export async function startCentral(options: CentralOptions): Promise<RunningCent
     );
 
   const app = createPlainServer({ config: options.config, logger });
+  // The extensions' tools run here, once for the house; gateways list and call them over REST.
+  const tools = new ToolCatalogue([]);
   const clusterApi = {
     store,
     state: () => ({ version: live.version, config: live.current, tokens: allTokens() }),
+    tools: {
+      list: () =>
+        [...tools.all().values()].map(({ name, description, inputSchema }) => ({
+          name,
+          description,
+          inputSchema,
+        })),
+      call: (name: string, args: Record<string, unknown>, signal: AbortSignal) =>
+        runToolCall({ id: 'central', name, arguments: JSON.stringify(args) }, tools.all(), signal),
+    },
   };
   const started: StartedExtension[] = [];
   for (const extension of options.extensions ?? []) {
-    started.push(
-      await extension.start({
-        config: live.current,
-        currentConfig: () => live.current,
-        onConfigChange: (listener) => live.onChange(({ config }) => listener(config)),
-        db,
-        bus,
-        logger: logger.child({ extension: extension.name }),
-        app,
-        authenticate,
-        broadcast: (frame, role) => void publish(broadcast, { frame, ...(role && { role }) }),
-      }),
-    );
+    const result = await extension.start({
+      config: live.current,
+      currentConfig: () => live.current,
+      onConfigChange: (listener) => live.onChange(({ config }) => listener(config)),
+      db,
+      bus,
+      logger: logger.child({ extension: extension.name }),
+      app,
+      authenticate,
+      broadcast: (frame, role) => void publish(broadcast, { frame, ...(role && { role }) }),
+    });
+    started.push(result);
+    if (result.tools) tools.add(result.tools);
   }
   await app.register(
     createApiPlugin({

@@ -24,6 +24,7 @@ import { TokenAuth } from './gateway/auth/token-auth.ts';
 import { ClusterHub } from './gateway/cluster/cluster-hub.ts';
 import { ClusterEventSink } from './gateway/cluster/cluster-sink.ts';
 import { RedisEvents } from './gateway/cluster/redis-events.ts';
+import { RemoteToolSource } from './gateway/cluster/remote-tools.ts';
 import { createGateway, type Gateway } from './gateway/server.ts';
 import { profileState } from './gateway/ws/session.ts';
 import { CentralClient } from './mcp/service/client/central-client.ts';
@@ -132,9 +133,11 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Run
     },
   });
   const mediaStore = new MediaStore({ dataDir: local.dataDir });
+  const remoteTools = new RemoteToolSource({ client: central, logger });
+  await remoteTools.refresh();
   const router = new Router({
     store,
-    tools: new ToolCatalogue([builtinTools]),
+    tools: new ToolCatalogue([builtinTools, remoteTools]),
     sink: hub,
     profiles,
     logger,

@@ -11,6 +11,7 @@ import { RedisBus } from '../../src/common/bus/redis-bus.ts';
 import { configSchema } from '../../src/common/config/schema.ts';
 import { createLogger } from '../../src/common/logger.ts';
 import { startGatewayNode, type RunningGatewayNode } from '../../src/gateway-node.ts';
+import type { HearthExtension } from '../../src/extension.ts';
 import { adminToken, userToken } from './hearth-fixture.ts';
 import { startRedisServer, type TestRedis } from './redis-server.ts';
 
@@ -30,6 +31,8 @@ export async function startTestCluster(options: {
   gateways?: number;
   /** More of the central service's environment (tokens added later through the API). */
   centralEnv?: Record<string, string>;
+  /** Extensions of the central service (their tools reach the gateways' models). */
+  extensions?: HearthExtension[];
 }): Promise<TestCluster> {
   const redis = await startRedisServer();
   const logger = createLogger({ level: process.env.HEARTH_TEST_LOG ?? 'silent' });
@@ -57,6 +60,7 @@ export async function startTestCluster(options: {
     profiles: {
       default: { provider: 'double', model: 'test-model', system: 'You are a test.' },
       second: { provider: 'double', model: 'other-model' },
+      tools: { provider: 'double', model: 'tool-model', tools: ['home__*', 'hearth__*'] },
     },
     defaultProfile: 'default',
     auth: {
@@ -71,6 +75,7 @@ export async function startTestCluster(options: {
     env: { ...tokenEnv, ...options.centralEnv },
     logger: logger.child({ process: 'central' }),
     bus: await bus(),
+    ...(options.extensions && { extensions: options.extensions }),
   });
   const gateways: RunningGatewayNode[] = [];
   for (let index = 0; index < (options.gateways ?? 2); index++) {

@@ -19,6 +19,8 @@ export function createPlainServer(options: {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
     trustProxy: false,
+    // Gateways keep connections open to it; a stop must not wait for them to go idle.
+    forceCloseConnections: true,
   });
   const isAllowed = createAddressCheck(options.config.server.allowedNetworks);
   app.setErrorHandler(httpErrorHandler);

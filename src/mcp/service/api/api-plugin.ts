@@ -119,7 +119,12 @@ export function createApiPlugin(options: ApiOptions): FastifyPluginCallback {
         // Before the body is read, so that no one without a token gets to send one.
         ...(access !== 'public' && { onRequest: authorize }),
         handler: async (request, reply) => {
+          const gone = new AbortController();
+          reply.raw.once('close', () => {
+            if (!reply.raw.writableFinished) gone.abort();
+          });
           const result = await route.handle({
+            signal: gone.signal,
             params: route.params && parseInput(route.params, request.params, 'path'),
             query: route.query && parseInput(route.query, request.query, 'query'),
             body: route.body && parseInput(route.body, request.body, 'body'),

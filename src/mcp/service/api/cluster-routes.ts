@@ -19,6 +19,18 @@ export interface ClusterApi {
   /** The configuration in force and its version. */
   state(): { version: number; config: HearthConfig; tokens: readonly TokenEntry[] };
   now?: () => number;
+  /** The tools that run here (extensions'), offered to the gateways' models. */
+  tools?: ClusterTools;
+}
+
+/** Tools as the gateways see them: a list, and a call that never throws but for an abort. */
+export interface ClusterTools {
+  list(): Array<{ name: string; description: string; inputSchema: Record<string, unknown> }>;
+  call(
+    name: string,
+    args: Record<string, unknown>,
+    signal: AbortSignal,
+  ): Promise<{ content: string; isError: boolean }>;
 }
 
 const tag = 'cluster';
@@ -61,6 +73,7 @@ export function streamsElsewhere(api: ClusterApi, conversationId: string): boole
  */
 export function clusterRoutes(api: ClusterApi): ApiRoute[] {
   return [
+    ...(api.tools ? toolRoutes(api.tools) : []),
     defineRoute({
       method: 'GET',
       path: '/cluster/state',
@@ -148,6 +161,42 @@ export function clusterRoutes(api: ClusterApi): ApiRoute[] {
         if (current !== undefined && body.seq > current) api.store.setLastSeq(params.id, body.seq);
         return undefined;
       },
+    }),
+  ];
+}
+
+function toolRoutes(tools: ClusterTools): ApiRoute[] {
+  return [
+    defineRoute({
+      method: 'GET',
+      path: '/cluster/tools',
+      operationId: 'listClusterTools',
+      summary: 'The tools that run in the central service (MCP servers, devices)',
+      tag,
+      access: 'admin',
+      response: {
+        status: 200,
+        description: 'The tools',
+        schema: z.object({ tools: z.array(anyObject) }),
+      },
+      handle: () => ({ tools: tools.list() }),
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/cluster/tools/:name/call',
+      operationId: 'callClusterTool',
+      summary: 'Call a tool for a model; closing the request stops the call',
+      tag,
+      access: 'admin',
+      params: z.object({ name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'a tool name') }),
+      body: z.strictObject({ arguments: anyObject }),
+      bodyLimit: 1024 * 1024,
+      response: {
+        status: 200,
+        description: 'What the tool answered (an error result when it failed)',
+        schema: z.object({ content: z.string(), isError: z.boolean() }),
+      },
+      handle: ({ params, body, signal }) => tools.call(params.name, body.arguments, signal),
     }),
   ];
 }

@@ -35,6 +35,8 @@ export interface RouteInput<P, Q, B> {
   body: B;
   /** Undefined only on public routes. */
   principal: Principal | undefined;
+  /** Aborted when the client goes away before the answer is sent. */
+  signal: AbortSignal;
 }
 
 export interface RouteDefinition<

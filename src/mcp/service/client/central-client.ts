@@ -29,15 +29,20 @@ export class CentralClient {
     return this.#request<T>('GET', path);
   }
 
-  post<T>(path: string, body: unknown): Promise<T> {
-    return this.#request<T>('POST', path, body);
+  post<T>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+    return this.#request<T>('POST', path, body, signal);
   }
 
   put<T>(path: string, body: unknown): Promise<T> {
     return this.#request<T>('PUT', path, body);
   }
 
-  async #request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async #request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    signal?: AbortSignal,
+  ): Promise<T> {
     let response: Response;
     try {
       response = await fetch(`${this.#base}${path}`, {
@@ -47,9 +52,11 @@ export class CentralClient {
             ? this.#headers
             : { ...this.#headers, 'content-type': 'application/json' },
         ...(body !== undefined && { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        // A caller's own signal (a tool call the user stops) has no time limit of ours.
+        signal: signal ?? AbortSignal.timeout(this.#timeoutMs),
       });
     } catch (error) {
+      signal?.throwIfAborted();
       throw new HearthError(ErrorCode.unavailable, 'The central service does not answer', {
         cause: error,
       });
