@@ -28,6 +28,7 @@ import { OverlayStore } from './mcp/service/config/overlay-store.ts';
 import { watchConfigFile } from './mcp/service/config/watch-config-file.ts';
 import { SqliteConversationStore } from './mcp/service/store/conversation-store.ts';
 import { openDatabase, startCheckpoints } from './mcp/service/store/database.ts';
+import { MediaStore } from './mcp/service/media/media-store.ts';
 import { ToolCatalogue } from './router/tools/catalogue.ts';
 import { runToolCall } from './router/tools/run-tool-call.ts';
 
@@ -82,6 +83,7 @@ export async function startCentral(options: CentralOptions): Promise<RunningCent
   const tools = new ToolCatalogue([]);
   const clusterApi = {
     store,
+    media: new MediaStore({ dataDir: options.config.dataDir }),
     state: () => ({ version: live.version, config: live.current, tokens: allTokens() }),
     tools: {
       list: () =>

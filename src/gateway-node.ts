@@ -23,6 +23,7 @@ import type { Logger } from './common/logger.ts';
 import { TokenAuth } from './gateway/auth/token-auth.ts';
 import { ClusterHub } from './gateway/cluster/cluster-hub.ts';
 import { ClusterEventSink } from './gateway/cluster/cluster-sink.ts';
+import { ClusterMedia } from './gateway/cluster/cluster-media.ts';
 import { RedisEvents } from './gateway/cluster/redis-events.ts';
 import { RemoteToolSource } from './gateway/cluster/remote-tools.ts';
 import { createGateway, type Gateway } from './gateway/server.ts';
@@ -132,7 +133,10 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Run
       },
     },
   });
-  const mediaStore = new MediaStore({ dataDir: local.dataDir });
+  const media = new ClusterMedia({
+    local: new MediaStore({ dataDir: local.dataDir }),
+    central,
+  });
   const remoteTools = new RemoteToolSource({ client: central, logger });
   await remoteTools.refresh();
   const router = new Router({
@@ -142,11 +146,7 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Run
     profiles,
     logger,
     checkpointMs: config.stream.checkpointMs,
-    media: {
-      put: async (data, mediaType) => ({
-        url: `/media/${(await mediaStore.put(data, mediaType)).name}`,
-      }),
-    },
+    media,
   });
   const gateway = await createGateway({
     config,
@@ -155,7 +155,7 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Run
     hub,
     router,
     profiles,
-    media: mediaStore,
+    media,
     limits: config.limits,
     setupHint,
     cancelElsewhere: async (turnId) => {

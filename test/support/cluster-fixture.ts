@@ -31,6 +31,10 @@ export async function startTestCluster(options: {
   gateways?: number;
   /** More of the central service's environment (tokens added later through the API). */
   centralEnv?: Record<string, string>;
+  /** Raw config merged over the central service's. */
+  config?: Record<string, unknown>;
+  /** More of each gateway's environment (providers' keys). */
+  gatewayEnv?: Record<string, string>;
   /** Extensions of the central service (their tools reach the gateways' models). */
   extensions?: HearthExtension[];
 }): Promise<TestCluster> {
@@ -63,6 +67,7 @@ export async function startTestCluster(options: {
       tools: { provider: 'double', model: 'tool-model', tools: ['home__*', 'hearth__*'] },
     },
     defaultProfile: 'default',
+    ...options.config,
     auth: {
       tokens: [
         { name: 'admin', role: 'admin', tokenEnv: 'HEARTH_TEST_ADMIN' },
@@ -86,7 +91,7 @@ export async function startTestCluster(options: {
           ...raw,
           cluster: { ...raw.cluster, centralURL: central.url },
         }),
-        env: { HEARTH_CENTRAL_TOKEN: adminToken },
+        env: { HEARTH_CENTRAL_TOKEN: adminToken, ...options.gatewayEnv },
         logger: logger.child({ process: `gateway${index + 1}` }),
         bus: await bus(),
       }),

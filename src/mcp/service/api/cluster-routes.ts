@@ -21,6 +21,11 @@ export interface ClusterApi {
   now?: () => number;
   /** The tools that run here (extensions'), offered to the gateways' models. */
   tools?: ClusterTools;
+  /** Images made on any gateway, kept here so that every gateway can serve them. */
+  media?: {
+    put(data: Uint8Array, mediaType: string): Promise<{ name: string }>;
+    get(name: string): Promise<{ data: Buffer; mediaType: string } | undefined>;
+  };
 }
 
 /** Tools as the gateways see them: a list, and a call that never throws but for an abort. */
@@ -74,6 +79,7 @@ export function streamsElsewhere(api: ClusterApi, conversationId: string): boole
 export function clusterRoutes(api: ClusterApi): ApiRoute[] {
   return [
     ...(api.tools ? toolRoutes(api.tools) : []),
+    ...(api.media ? mediaRoutes(api.media) : []),
     defineRoute({
       method: 'GET',
       path: '/cluster/state',
@@ -197,6 +203,47 @@ function toolRoutes(tools: ClusterTools): ApiRoute[] {
         schema: z.object({ content: z.string(), isError: z.boolean() }),
       },
       handle: ({ params, body, signal }) => tools.call(params.name, body.arguments, signal),
+    }),
+  ];
+}
+
+const mediaBody = z.strictObject({
+  mediaType: z.string(),
+  /** The image's bytes, base64. */
+  data: z.base64(),
+});
+
+function mediaRoutes(media: NonNullable<ClusterApi['media']>): ApiRoute[] {
+  return [
+    defineRoute({
+      method: 'POST',
+      path: '/cluster/media',
+      operationId: 'putClusterMedia',
+      summary: 'Keep an image a gateway made (named by the SHA-256 of its bytes)',
+      tag,
+      access: 'admin',
+      body: mediaBody,
+      bodyLimit: 32 * 1024 * 1024,
+      response: { status: 200, description: 'Its name', schema: z.object({ name: z.string() }) },
+      handle: async ({ body }) => ({
+        name: (await media.put(Buffer.from(body.data, 'base64'), body.mediaType)).name,
+      }),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/cluster/media/:name',
+      operationId: 'getClusterMedia',
+      summary: 'An image kept here, for a gateway to serve',
+      tag,
+      access: 'admin',
+      params: z.object({ name: z.string().regex(/^[0-9a-f]{64}\.[a-z]{3,4}$/, 'an image name') }),
+      errors: [ErrorCode.notFound],
+      response: { status: 200, description: 'The image', schema: mediaBody },
+      handle: async ({ params }) => {
+        const found = await media.get(params.name);
+        if (!found) throw new HearthError(ErrorCode.notFound, 'No such image');
+        return { mediaType: found.mediaType, data: found.data.toString('base64') };
+      },
     }),
   ];
 }
