@@ -1,6 +1,6 @@
 import { ErrorCode, HearthError } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
-import type { ConversationView, MessageView, TurnEvent } from '../../common/protocol.ts';
+import type { TurnEvent } from '../../common/protocol.ts';
 import type {
   ConversationHub,
   SubscribeMode,
@@ -8,18 +8,8 @@ import type {
   Subscriber,
 } from '../hub/conversation-hub.ts';
 import type { ClusterEventSink } from './cluster-sink.ts';
-import { foldReply } from './fold-reply.ts';
+import { snapshotAt, type ConversationSource } from './cluster-snapshot.ts';
 import type { RedisEvents, StoredEvent } from './redis-events.ts';
-
-/** What the hub reads from the central service. */
-export interface ConversationSource {
-  /** The stored conversation and messages; undefined when there is no such conversation. */
-  detail(
-    conversationId: string,
-  ): Promise<{ conversation: ConversationView; messages: MessageView[] } | undefined>;
-  /** The seq the conversation has reserved (rejects `unknown_conversation`). */
-  reserved(conversationId: string): Promise<number>;
-}
 
 interface Entry {
   id: string;
@@ -130,40 +120,19 @@ export class ClusterHub implements ConversationHub {
     return upTo === entry.lastSeq ? missed : undefined;
   }
 
-  /** The conversation as of the entry's last seq, a reply streaming anywhere included. */
+  /** The conversation as of the entry's last seq, taken again while live events move it. */
   async #snapshot(entry: Entry): Promise<{ frame: string }> {
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0; attempt < maxCatchUps; attempt++) {
       const seq = entry.lastSeq;
-      const [detail, turnStart] = await Promise.all([
-        this.#source.detail(entry.id),
-        this.#events.runningTurnStart(entry.id),
-      ]);
-      if (!detail)
-        throw new HearthError(ErrorCode.unknownConversation, `No conversation ${entry.id}`);
-      let messages = detail.messages;
-      if (turnStart !== undefined && turnStart <= seq) {
-        const turnEvents = await this.#events.range(entry.id, turnStart - 1, seq);
-        const started = turnEvents?.[0] && (JSON.parse(turnEvents[0].frame) as TurnEvent);
-        if (turnEvents && started && started.type === 'turn.started') {
-          const content = foldReply(turnEvents.map((e) => e.frame));
-          messages = messages.map((m) =>
-            m.id === started.assistantMessageId ? { ...m, content } : m,
-          );
-        }
-      }
-      if (entry.lastSeq === seq || attempt >= maxCatchUps) {
-        const frame = JSON.stringify({
-          type: 'snapshot',
-          conversationId: entry.id,
-          seq,
-          conversation: detail.conversation,
-          messages,
-        });
-        if (entry.lastSeq === seq) return { frame };
-        // Still moving after many tries: resume from the snapshot's own seq instead.
-        throw new HearthError(ErrorCode.busy, 'The conversation moves too fast to join; retry');
-      }
+      const frame = await snapshotAt({
+        events: this.#events,
+        source: this.#source,
+        conversationId: entry.id,
+        seq,
+      });
+      if (entry.lastSeq === seq) return { frame };
     }
+    throw new HearthError(ErrorCode.busy, 'The conversation moves too fast to join; retry');
   }
 
   unsubscribe(subscriber: Subscriber, conversationId: string): boolean {
