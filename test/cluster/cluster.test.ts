@@ -165,6 +165,42 @@ describe('a split Hearth: one central service, two gateways, one Redis', () => {
     await two.request({ type: 'chat.cancel', turnId: next.turnId });
   });
 
+  it('a conversation deleted on the central service is gone on every gateway', async () => {
+    await using one = await connectClient(cluster.wsUrls[0]!, userToken);
+    await using two = await connectClient(cluster.wsUrls[1]!, userToken);
+    await expect(
+      two.request({ type: 'subscribe', conversationId: 'c_nope' }),
+    ).rejects.toMatchObject({ code: 'unknown_conversation' });
+    double.enqueue({ type: 'text', chunks: Array.from({ length: 40 }, () => 'z'), delayMs: 20 });
+    const ack = await one.request({ type: 'chat.send', content: say('soon gone') });
+    await two.request({ type: 'subscribe', conversationId: ack.conversationId, afterSeq: 0 });
+    await two.waitFor((f) => f.type === 'text.delta');
+    // Not while a gateway streams a reply in it.
+    const busy = await api(`/conversations/${ack.conversationId}`, { method: 'DELETE' });
+    expect(busy).toMatchObject({ status: 409, body: { error: { code: 'busy' } } });
+    await one.request({ type: 'chat.cancel', turnId: ack.turnId });
+    await two.waitFor((f) => f.type === 'turn.done');
+    const deleted = await api(`/conversations/${ack.conversationId}`, { method: 'DELETE' });
+    expect(deleted.status).toBe(204);
+    await expect
+      .poll(async () => {
+        const late = await connectClient(cluster.wsUrls[1]!, userToken);
+        try {
+          await late.request({
+            type: 'subscribe',
+            conversationId: ack.conversationId,
+            afterSeq: 0,
+          });
+          return 'subscribed';
+        } catch (error) {
+          return (error as { code?: string }).code;
+        } finally {
+          await late.close();
+        }
+      })
+      .toBe('unknown_conversation');
+  });
+
   it('a profile changed through the API reaches both gateways and their next turns', async () => {
     await using one = await connectClient(cluster.wsUrls[0]!, userToken);
     await using two = await connectClient(cluster.wsUrls[1]!, userToken);
