@@ -21,7 +21,7 @@ import { startRedisServer } from '../test/support/redis-server.ts';
 import { startChild, type Child } from './support/ipc.ts';
 import { now, round, summarize, type Summary } from './support/stats.ts';
 
-export const clusterDefaults = { changes: 1000, clients: 100, deltas: 2000 };
+export const clusterDefaults = { changes: 1000, clients: 100, deltas: 2000, pacedDeltas: 300 };
 export type ClusterOptions = typeof clusterDefaults;
 
 export interface FanoutShape {
@@ -33,8 +33,13 @@ export interface FanoutShape {
 export interface ClusterResult {
   options: ClusterOptions;
   propagation: { hearthMs: Summary; bareRedisMs: Summary; apiResponseMs: Summary };
-  fanout: { spread: FanoutShape; oneGateway: FanoutShape; embedded: FanoutShape };
+  /** Full speed: the double writes deltas as fast as it can (latency is mostly queueing). */
+  fanout: Record<Shape, FanoutShape>;
+  /** 100 deltas/s: the latency each hop adds. */
+  paced: Record<Shape, FanoutShape>;
 }
+
+type Shape = 'spread' | 'oneGateway' | 'embedded';
 
 const rounded = (s: Summary): Summary => ({
   count: s.count,
@@ -148,12 +153,12 @@ interface Collected {
   latencies: Float64Array;
 }
 
-/** One full-speed turn of `deltas` to every client, as the spine's fan-out benchmark runs it. */
+/** One turn of `plan.deltas` to every client, as the spine's fan-out benchmark runs it. */
 async function fanout(
   double: Child,
   urls: string[],
   clients: number,
-  deltas: number,
+  plan: { deltas: number; delayMs: number },
 ): Promise<FanoutShape> {
   const child = startChild('support/fanout-clients.ts');
   try {
@@ -162,7 +167,8 @@ async function fanout(
       await child.call('connect', { url, count, token: userToken });
     }
     const conversationId = await child.call<string>('setupConversation');
-    await double.call('plan', { deltas, delayMs: 0 });
+    const { deltas } = plan;
+    await double.call('plan', plan);
     await child.call('arm', { expected: deltas });
     await child.call('trigger', { conversationId });
     const got = await child.call<Collected>('collect', { timeoutMs: 120_000 });
@@ -241,12 +247,22 @@ export async function runCluster(
     const propagated = await propagation(central, gateways, options.changes, redis.url);
 
     const wsUrls = gateways.map((g) => `${g.url.replace('http', 'ws')}/ws`);
-    const spread = await fanout(double, wsUrls, options.clients, options.deltas);
-    const oneGateway = await fanout(double, [wsUrls[0] as string], options.clients, options.deltas);
     embedded = startChild('support/hearth-server.ts');
     const { wsUrl } = await embedded.call<{ wsUrl: string }>('start', { providerBaseURL: baseURL });
-    const single = await fanout(double, [wsUrl], options.clients, options.deltas);
-    return { options, propagation: propagated, fanout: { spread, oneGateway, embedded: single } };
+    const shapes: Record<Shape, string[]> = {
+      spread: wsUrls,
+      oneGateway: [wsUrls[0] as string],
+      embedded: [wsUrl],
+    };
+    const run = async (plan: { deltas: number; delayMs: number }) => {
+      const result = {} as Record<Shape, FanoutShape>;
+      for (const shape of Object.keys(shapes) as Shape[])
+        result[shape] = await fanout(double, shapes[shape], options.clients, plan);
+      return result;
+    };
+    const full = await run({ deltas: options.deltas, delayMs: 0 });
+    const paced = await run({ deltas: options.pacedDeltas, delayMs: 10 });
+    return { options, propagation: propagated, fanout: full, paced };
   } finally {
     await embedded?.stop();
     for (const process of processes.reverse()) await process.stop();
@@ -259,7 +275,7 @@ export async function runCluster(
 if (import.meta.main) {
   const quick = process.argv.includes('--quick');
   const result = await runCluster(
-    quick ? { changes: 50, clients: 10, deltas: 200 } : clusterDefaults,
+    quick ? { changes: 50, clients: 10, deltas: 200, pacedDeltas: 50 } : clusterDefaults,
   );
   console.log(JSON.stringify(result, null, 2));
 }
