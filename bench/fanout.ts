@@ -41,7 +41,7 @@ export const fanoutDefaults: FanoutOptions = {
   repeats: 3,
 };
 
-export type System = 'hearth' | 'raw';
+export type System = 'hearth' | 'raw' | 'relay';
 export type Mode = 'full' | 'paced' | 'burst';
 
 export interface FanoutRun {
@@ -84,6 +84,12 @@ export interface FanoutComparison {
   deltas: number;
   hearth: FanoutMeasurement;
   raw: FanoutMeasurement;
+  /** The relay baseline: the same double streamed through the same SDK to a bare `ws` server. */
+  relay: FanoutMeasurement;
+  relayThroughputRatio: number;
+  relayP99Ratio: number;
+  /** The targets (0.8 of throughput, 1.25 × p99) against the relay. */
+  meetsVsRelay: boolean;
   throughputRatio: number;
   p50Ratio: number;
   p99Ratio: number;
@@ -201,8 +207,9 @@ function roundSummary(summary: Summary): Summary {
 async function startRig(system: System, clientCount: number): Promise<Rig> {
   const openFiles = clientCount + 256;
   const clients = startChild('support/fanout-clients.ts', { openFiles });
-  if (system === 'raw') {
-    const server = startChild('support/raw-server.ts', { openFiles });
+  if (system !== 'hearth') {
+    const script = system === 'raw' ? 'support/raw-server.ts' : 'support/relay-server.ts';
+    const server = startChild(script, { openFiles });
     const { wsUrl } = await server.call<{ wsUrl: string }>('start');
     await clients.call('connect', { url: wsUrl, count: clientCount });
     return { system, server, clients };
@@ -258,18 +265,25 @@ export async function runFanout(
   ];
   for (const clientCount of options.counts) {
     // Both servers stay up with their clients connected; only one streams at a time.
-    const rigs = [await startRig('hearth', clientCount), await startRig('raw', clientCount)];
+    const rigs = [
+      await startRig('hearth', clientCount),
+      await startRig('raw', clientCount),
+      await startRig('relay', clientCount),
+    ];
     try {
       for (const [mode, plan] of plans) {
-        const runs: Record<System, FanoutRun[]> = { hearth: [], raw: [] };
+        const runs: Record<System, FanoutRun[]> = { hearth: [], raw: [], relay: [] };
         for (const rig of rigs) {
           // A short turn of the same kind first, so that both servers run warm code.
           const warmup = { ...plan, deltas: options.warmupDeltas, delayMs: 0 };
           await measure(rig, mode, warmup, clientCount);
         }
         for (let repeat = 0; repeat < options.repeats; repeat++) {
-          // Alternate which server goes first: H R, R H, H R...
-          const order = repeat % 2 === 0 ? rigs : [...rigs].reverse();
+          // Rotate which server goes first: H R L, R L H, L H R...
+          const order = [
+            ...rigs.slice(repeat % rigs.length),
+            ...rigs.slice(0, repeat % rigs.length),
+          ];
           for (const rig of order) {
             const profileName =
               profilingWanted() && repeat === 0
@@ -289,6 +303,12 @@ export async function runFanout(
         }
         const hearth = summarizeRuns('hearth', clientCount, mode, plan.deltas, runs.hearth);
         const raw = summarizeRuns('raw', clientCount, mode, plan.deltas, runs.raw);
+        const relay = summarizeRuns('relay', clientCount, mode, plan.deltas, runs.relay);
+        const relayThroughputRatio = round(
+          hearth.deliveriesPerSecond / relay.deliveriesPerSecond,
+          2,
+        );
+        const relayP99Ratio = round(hearth.latencyP99Ms / relay.latencyP99Ms, 2);
         const throughputRatio = round(hearth.deliveriesPerSecond / raw.deliveriesPerSecond, 2);
         const p99Ratio = round(hearth.latencyP99Ms / raw.latencyP99Ms, 2);
         comparisons.push({
@@ -297,6 +317,13 @@ export async function runFanout(
           deltas: plan.deltas,
           hearth,
           raw,
+          relay,
+          relayThroughputRatio,
+          relayP99Ratio,
+          meetsVsRelay:
+            relayThroughputRatio >= 0.8 &&
+            (mode === 'burst' || relayP99Ratio <= 1.25) &&
+            hearth.complete,
           throughputRatio,
           p50Ratio: round(hearth.latencyP50Ms / raw.latencyP50Ms, 2),
           p99Ratio,

@@ -89,6 +89,33 @@ function fanoutTable(rows: FanoutComparison[], mode: Mode): string {
   return lines.join('\n');
 }
 
+/** The same cells against the relay baseline (absent from results older than it). */
+function relayTable(rows: FanoutComparison[], mode: Mode): string {
+  const withRelay = rows.filter((row) => row.relay !== undefined);
+  if (withRelay.length === 0) return '';
+  const latency = mode !== 'burst';
+  const lines = [
+    `Against the relay baseline (${modeTitle[mode].toLowerCase()}):`,
+    '',
+    '| clients | relay deliveries/s | Hearth deliveries/s | ratio (≥ 0.8) |' +
+      (latency ? ' relay p50 / p99 ms | Hearth p50 / p99 ms | p99 ratio (≤ 1.25) |' : '') +
+      ' both met | server CPU µs/delivery relay / Hearth |',
+    '| ---: | ---: | ---: | ---: |' + (latency ? ' ---: | ---: | ---: |' : '') + ' :---: | ---: |',
+  ];
+  for (const row of withRelay) {
+    lines.push(
+      `| ${n(row.clients)} | ${n(row.relay.deliveriesPerSecond)} | ${n(row.hearth.deliveriesPerSecond)} | ` +
+        `${row.relayThroughputRatio} |` +
+        (latency
+          ? ` ${ms(row.relay.latencyP50Ms)} / ${ms(row.relay.latencyP99Ms)} | ` +
+            `${ms(row.hearth.latencyP50Ms)} / ${ms(row.hearth.latencyP99Ms)} | ${row.relayP99Ratio} |`
+          : '') +
+        ` ${mark(row.meetsVsRelay)} | ${row.relay.serverCpuUsPerDelivery} / ${row.hearth.serverCpuUsPerDelivery} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
 export function fanoutSection(envelope: Envelope<FanoutResult>): string {
   const { result } = envelope;
   const { options } = result;
@@ -112,13 +139,16 @@ export function fanoutSection(envelope: Envelope<FanoutResult>): string {
       '"Other load" is the median CPU that processes outside the benchmark used during the ' +
       `cell's runs (up to ${maxOther} cores in some runs).`,
     '',
-    ...modes.flatMap((mode) => [
-      fanoutTable(
-        result.comparisons.filter((c) => c.mode === mode),
-        mode,
-      ),
-      '',
-    ]),
+    'Two baselines run in the same run: **raw** is a bare `ws` server sending pre-built frames ' +
+      'of the same shape (a sender: no upstream at all); **relay** is a bare `ws` server that ' +
+      'streams the same double through the same `openai` SDK and forwards each chunk (a relay, ' +
+      "like Hearth, minus everything Hearth adds). The relay isolates Hearth's own cost; the raw " +
+      'sender shows what the upstream hop costs too.',
+    '',
+    ...modes.flatMap((mode) => {
+      const rows = result.comparisons.filter((c) => c.mode === mode);
+      return [fanoutTable(rows, mode), '', relayTable(rows, mode), ''];
+    }),
   ].join('\n');
 }
 
