@@ -16,11 +16,12 @@ export interface Envelope<T> {
   result: T;
 }
 
-const mark = (ok: boolean | undefined): string => (ok === undefined ? '–' : ok ? 'yes' : '**no**');
-const n = (value: number): string => value.toLocaleString('en-US');
-const ms = (value: number): string => value.toFixed(value < 10 ? 2 : 1);
+export const mark = (ok: boolean | undefined): string =>
+  ok === undefined ? '–' : ok ? 'yes' : '**no**';
+export const n = (value: number): string => value.toLocaleString('en-US');
+export const ms = (value: number): string => value.toFixed(value < 10 ? 2 : 1);
 
-function header(envelope: Envelope<unknown>): string {
+export function header(envelope: Envelope<unknown>): string {
   const { machine, git } = envelope;
   const dirty = git.changedFiles.length
     ? `, with uncommitted changes in ${git.changedFiles.length} file(s) under src/`

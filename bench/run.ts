@@ -22,13 +22,15 @@ import {
   type Envelope,
 } from './report.ts';
 import { adaptersDefaults, runAdapters, type AdaptersResult } from './adapters.ts';
+import { clusterDefaults, runCluster, type ClusterResult } from './cluster.ts';
+import { clusterSection } from './report-cluster.ts';
 import { machineCpu, machineInfo } from './support/machine.ts';
 import { round, sleep } from './support/stats.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const resultsDir = `${root}bench/results/`;
 const docsPath = `${root}docs/benchmarks.md`;
-const names = ['fanout', 'overhead', 'idle', 'adapters'] as const;
+const names = ['fanout', 'overhead', 'idle', 'adapters', 'cluster'] as const;
 type Name = (typeof names)[number];
 
 const argv = process.argv.slice(2);
@@ -112,6 +114,10 @@ async function runOne(name: Name): Promise<Envelope<unknown>> {
     result = await runOverhead(
       quick ? { ...overheadDefaults, turns: 20, warmupTurns: 5 } : overheadDefaults,
     );
+  } else if (name === 'cluster') {
+    result = await runCluster(
+      quick ? { changes: 50, clients: 10, deltas: 200, pacedDeltas: 50 } : clusterDefaults,
+    );
   } else if (name === 'adapters') {
     result = await runAdapters(quick ? { chunks: 500, repeats: 3 } : adaptersDefaults);
   } else {
@@ -143,6 +149,7 @@ async function writeDocs(): Promise<void> {
   const overhead = readResult<OverheadResult>('overhead');
   const idle = readResult<IdleResult>('idle');
   const adapters = readResult<AdaptersResult>('adapters');
+  const cluster = readResult<ClusterResult>('cluster');
   const generated = [
     generatedStart,
     '',
@@ -150,6 +157,7 @@ async function writeDocs(): Promise<void> {
     overhead ? overheadSection(overhead) : '### Overhead per turn\n\nNot run yet.\n',
     idle ? idleSection(idle) : '### Idle connections\n\nNot run yet.\n',
     adapters ? adaptersSection(adapters) : '### Adapter overhead\n\nNot run yet.\n',
+    cluster ? clusterSection(cluster) : '### Several processes\n\nNot run yet.\n',
     generatedEnd,
   ].join('\n');
   let docs = existsSync(docsPath)
