@@ -191,6 +191,10 @@ export class ClusterHub implements ConversationHub {
       // Whatever arrived meanwhile is live for this gateway: deliver it, from its first seq.
       const first = entry.pending[0]?.seq;
       entry.lastSeq = first === undefined ? base : Math.min(base, first - 1);
+    } catch (error) {
+      // Nothing can be numbered without a start: the next subscribe tries again from scratch.
+      if (this.#entries.get(entry.id) === entry) this.#entries.delete(entry.id);
+      throw error;
     } finally {
       entry.loading = undefined;
     }
