@@ -78,4 +78,49 @@ export const migrations: ReadonlyArray<{ version: number; sql: string }> = [
       INSERT INTO conversations_fts (rowid, title) SELECT rowid, title FROM conversations;
     `,
   },
+  {
+    // The MCP aggregator: runtime ON/OFF switches that override the static servers file, and
+    // each server's last known catalogue, so its tools stay listed while its process is stopped.
+    version: 3,
+    sql: `
+      CREATE TABLE mcp_server_overrides (
+        server TEXT PRIMARY KEY,
+        enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE mcp_server_catalogues (
+        server TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        protocol_era TEXT,
+        tools TEXT NOT NULL,
+        prompts TEXT NOT NULL,
+        resources TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+    `,
+  },
+  {
+    // Zigbee through Zigbee2MQTT: devices and groups as the bridge last described them (keyed
+    // by IEEE address and group id, stable across renames) and each device's last known state.
+    version: 4,
+    sql: `
+      CREATE TABLE zigbee_devices (
+        ieee_address TEXT PRIMARY KEY,
+        friendly_name TEXT NOT NULL,
+        description TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE zigbee_groups (
+        id INTEGER PRIMARY KEY,
+        friendly_name TEXT NOT NULL,
+        description TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE zigbee_device_state (
+        ieee_address TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+    `,
+  },
 ];
