@@ -28,6 +28,7 @@ export function withLocalOllama(
         provider: 'ollama',
         model,
         label: `${model} (Ollama)`,
+        toolMode: 'auto',
         maxToolRounds: 8,
         fallback: [],
       };

@@ -125,7 +125,7 @@ export class Router {
         ...(profile.temperature !== undefined && { temperature: profile.temperature }),
         ...(profile.maxTokens !== undefined && { maxTokens: profile.maxTokens }),
       },
-      tools: this.#options.tools.forProfile(profile.tools),
+      tools: this.#options.tools.forProfile(profile.tools, profile.toolMode),
       maxToolRounds: profile.maxToolRounds,
     };
     // The provider request is started before the turn is stored; its events are read only

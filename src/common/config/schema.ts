@@ -49,6 +49,11 @@ const profileSchema = z.strictObject({
   maxTokens: z.number().int().positive().optional(),
   /** Tools the model may call, by name; `*` and `?` are wildcards. None when absent. */
   tools: z.array(z.string().min(1)).optional(),
+  /**
+   * How the model sees MCP servers' tools: `direct` sends every schema, `search` two
+   * meta-tools (search by words, call by name), `auto` searches above 32 of them.
+   */
+  toolMode: z.enum(['auto', 'direct', 'search']).default('auto'),
   /** Rounds of tool calls in one turn before the model must answer in text. */
   maxToolRounds: z.number().int().min(1).max(50).default(8),
   /**

@@ -20,4 +20,9 @@ export interface Tool {
 /** A provider of tools for the catalogue; asked again on every turn, so its list may change. */
 export interface ToolSource {
   tools(): readonly Tool[];
+  /**
+   * A source of many tools (the MCP aggregator): a profile in `search` mode sees them through
+   * meta-tools instead of every schema.
+   */
+  large?: boolean;
 }

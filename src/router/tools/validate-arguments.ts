@@ -38,6 +38,14 @@ export function checkArguments(text: string, schema: Record<string, unknown>): A
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     return { ok: false, problem: 'The arguments must be a JSON object.' };
   }
+  return checkObject(parsed as Record<string, unknown>, schema);
+}
+
+/** Checks an arguments object (already parsed) against a tool's schema. */
+export function checkObject(
+  parsed: Record<string, unknown>,
+  schema: Record<string, unknown>,
+): ArgumentCheck {
   const validate = validatorFor(schema);
   if (validate && !validate(parsed)) {
     const problems = (validate.errors ?? []).map(
@@ -48,5 +56,5 @@ export function checkArguments(text: string, schema: Record<string, unknown>): A
       problem: `The arguments do not match the tool's schema: ${problems.join('; ')}.`,
     };
   }
-  return { ok: true, args: parsed as Record<string, unknown> };
+  return { ok: true, args: parsed };
 }
