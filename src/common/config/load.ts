@@ -29,6 +29,8 @@ const envOverrides: ReadonlyArray<{
   { env: 'HEARTH_DEFAULT_PROFILE', path: ['defaultProfile'], kind: 'string' },
   { env: 'HEARTH_REDIS_URL', path: ['cluster', 'redisURL'], kind: 'string' },
   { env: 'HEARTH_CENTRAL_URL', path: ['cluster', 'centralURL'], kind: 'string' },
+  { env: 'HEARTH_MCP_SERVERS', path: ['mcp', 'serversFile'], kind: 'string' },
+  { env: 'HEARTH_MQTT_URL', path: ['zigbee', 'mqttURL'], kind: 'string' },
 ];
 
 function configError(where: string, message: string): HearthError {
