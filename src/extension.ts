@@ -7,6 +7,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { FastifyInstance } from 'fastify';
 import type { Bus } from './common/bus/bus.ts';
+import type { DeviceService } from './common/devices.ts';
 import type { HearthConfig } from './common/config/schema.ts';
 import type { Logger } from './common/logger.ts';
 import type { ApiRoute, Authenticate } from './mcp/service/api/route.ts';
@@ -34,6 +35,8 @@ export interface ExtensionContext {
 export interface StartedExtension {
   /** Tools for the chat loop's catalogue (asked again on every turn). */
   tools?: ToolSource;
+  /** The home's devices: they answer `devices.subscribe` and `device.set`. */
+  devices?: DeviceService;
   /** More REST routes under `/api/v1`, described like the others (OpenAPI included). */
   apiRoutes?: ApiRoute[];
   /** Stops everything the extension started (processes, connections, timers). */

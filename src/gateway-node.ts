@@ -26,6 +26,7 @@ import { ClusterEventSink } from './gateway/cluster/cluster-sink.ts';
 import { ClusterMedia } from './gateway/cluster/cluster-media.ts';
 import { RedisEvents } from './gateway/cluster/redis-events.ts';
 import { RemoteToolSource } from './gateway/cluster/remote-tools.ts';
+import { DeviceFeed } from './gateway/devices/device-feed.ts';
 import { createGateway, type Gateway } from './gateway/server.ts';
 import { profileState } from './gateway/ws/session.ts';
 import { CentralClient } from './mcp/service/client/central-client.ts';
@@ -148,12 +149,15 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Run
     checkpointMs: config.stream.checkpointMs,
     media,
   });
+  // Devices live on the central service; a split gateway does not serve them yet.
+  const devices = new DeviceFeed();
   const gateway = await createGateway({
     config,
     logger,
     auth,
     hub,
     router,
+    devices,
     profiles,
     media,
     limits: config.limits,

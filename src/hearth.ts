@@ -14,6 +14,7 @@ import { watchConfigFile } from './mcp/service/config/watch-config-file.ts';
 import type { Logger } from './common/logger.ts';
 import { ensureBootstrapToken } from './gateway/auth/bootstrap-token.ts';
 import { TokenAuth } from './gateway/auth/token-auth.ts';
+import { DeviceFeed } from './gateway/devices/device-feed.ts';
 import { Hub } from './gateway/hub/hub.ts';
 import { createGateway, type Gateway } from './gateway/server.ts';
 import { profileState } from './gateway/ws/session.ts';
@@ -145,12 +146,14 @@ export async function startHearth(options: HearthOptions): Promise<RunningHearth
     checkpointMs: config.stream.checkpointMs,
   });
 
+  const devices = new DeviceFeed();
   const gateway = await createGateway({
     config,
     logger,
     auth,
     hub,
     router,
+    devices,
     profiles,
     media: mediaStore,
     limits: config.limits,
@@ -173,6 +176,7 @@ export async function startHearth(options: HearthOptions): Promise<RunningHearth
     });
     started.push(result);
     if (result.tools) tools.add(result.tools);
+    if (result.devices) devices.attach(result.devices);
   }
   await gateway.app.register(
     createApiPlugin({
@@ -256,6 +260,7 @@ export async function startHearth(options: HearthOptions): Promise<RunningHearth
         hub.flush();
         gateway.closeSessions('Hearth is shutting down');
         await gateway.app.close();
+        devices.detach();
         for (const result of started.reverse()) await result.stop?.();
         if (!options.bus) await bus.close();
         checkpoints.stop();

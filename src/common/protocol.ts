@@ -92,7 +92,7 @@ export const clientFrameSchemas = {
   'device.set': z.strictObject({
     type: z.literal('device.set'),
     id: requestId,
-    deviceId: entityId,
+    deviceId: z.string().min(1).max(256),
     state: z.record(z.string(), z.unknown()),
   }),
   ping: z.strictObject({ type: z.literal('ping'), id: requestId }),

@@ -49,6 +49,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     onClose: (session: Session) => {
       sessions.delete(session);
       options.hub.unsubscribeAll(session);
+      options.devices.unsubscribe(session);
     },
   };
   const isAllowed = createAddressCheck(config.server.allowedNetworks);

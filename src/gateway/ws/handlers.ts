@@ -4,6 +4,7 @@ import type { ClientFrame, RequestId } from '../../common/protocol.ts';
 import type { ProfileResolver } from '../../router/profiles.ts';
 import type { AcceptedTurn, Router } from '../../router/router.ts';
 import type { TokenAuth } from '../auth/token-auth.ts';
+import type { DeviceFeed } from '../devices/device-feed.ts';
 import type { ConversationHub } from '../hub/conversation-hub.ts';
 import type { Session } from './session.ts';
 
@@ -16,15 +17,12 @@ export interface HandlerDeps {
    */
   cancelElsewhere?: (turnId: string) => Promise<boolean>;
   router: Router;
+  /** The home's devices, for `devices.subscribe` and `device.set`. */
+  devices: DeviceFeed;
   profiles: ProfileResolver;
   limits: HearthConfig['limits'];
   setupHint: string;
 }
-
-const notYet: Partial<Record<ClientFrame['type'], string>> = {
-  'devices.subscribe': 'Zigbee devices are not available on this Hearth yet',
-  'device.set': 'Zigbee devices are not available on this Hearth yet',
-};
 
 /** Subscribes the sender to its own turn, acknowledges it, and lets it run. */
 function startTurn(
@@ -104,10 +102,19 @@ export function handleFrame(
       if (!deps.cancelElsewhere) return acknowledge(false);
       return deps.cancelElsewhere(turnId).then(acknowledge);
     }
+    case 'devices.subscribe': {
+      const snapshot = deps.devices.subscribe(session);
+      session.send({ type: 'ack', ...id });
+      session.send(snapshot);
+      return;
+    }
+    case 'device.set': {
+      const { deviceId } = frame;
+      return deps.devices.set(deviceId, frame.state).then((state) => {
+        session.send({ type: 'ack', ...id, deviceId, state });
+      });
+    }
     default:
-      throw new HearthError(
-        ErrorCode.unsupported,
-        notYet[frame.type] ?? `${frame.type} is not supported`,
-      );
+      throw new HearthError(ErrorCode.unsupported, `${frame.type} is not supported`);
   }
 }

@@ -1,0 +1,154 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type {
+  DeviceEvent,
+  DeviceService,
+  DeviceView,
+  SetResult,
+} from '../../src/common/devices.ts';
+import type { HearthExtension } from '../../src/extension.ts';
+import {
+  adminToken,
+  startTestHearth,
+  userToken,
+  type TestHearth,
+} from '../support/hearth-fixture.ts';
+import { connectClient } from '../support/ws-client.ts';
+
+/** An in-memory home behind the DeviceService interface: what the gateway sees of Zigbee. */
+class FakeHome implements DeviceService {
+  readonly #listeners = new Set<(event: DeviceEvent) => void>();
+  readonly devices: DeviceView[] = [
+    {
+      id: '0x0017880100000001',
+      name: 'living_room/lamp',
+      room: 'living_room',
+      type: 'Router',
+      supported: true,
+      disabled: false,
+      availability: 'online',
+      state: { state: 'ON', brightness: 200 },
+      settable: { type: 'object', properties: { state: { enum: ['ON', 'OFF', 'TOGGLE'] } } },
+    },
+  ];
+  online = true;
+  nextSet: SetResult | undefined;
+  sets: unknown[] = [];
+
+  list() {
+    return this.devices;
+  }
+  get(idOrName: string) {
+    return this.devices.find((d) => d.id === idOrName || d.name === idOrName);
+  }
+  groups() {
+    return [];
+  }
+  bridge() {
+    return { online: this.online, version: '2.14.0' };
+  }
+  onEvent(listener: (event: DeviceEvent) => void) {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+  emit(event: DeviceEvent) {
+    for (const listener of this.#listeners) listener(event);
+  }
+  set(idOrName: string, state: Record<string, unknown>): Promise<SetResult> {
+    this.sets.push({ idOrName, state });
+    return Promise.resolve(this.nextSet ?? { ok: true, state: { ...state } });
+  }
+}
+
+function withHome(home: FakeHome): HearthExtension {
+  return { name: 'fake-home', start: () => Promise.resolve({ devices: home }) };
+}
+
+let h: TestHearth | undefined;
+afterEach(async () => {
+  await h?.stop();
+  h = undefined;
+});
+
+describe('devices over the WebSocket', () => {
+  it('gives subscribers a snapshot, then every state change, to every client alike', async () => {
+    const home = new FakeHome();
+    h = await startTestHearth({ extensions: [withHome(home)] });
+    const a = await connectClient(h.wsUrl, adminToken);
+    const b = await connectClient(h.wsUrl, userToken);
+    for (const client of [a, b]) {
+      await client.request({ type: 'devices.subscribe' });
+      const snapshot = await client.waitFor((f) => f.type === 'devices.snapshot');
+      expect(snapshot.bridge).toEqual({ online: true, version: '2.14.0' });
+      expect(snapshot.devices[0]).toMatchObject({
+        name: 'living_room/lamp',
+        state: { state: 'ON' },
+      });
+    }
+    home.emit({
+      type: 'device.state',
+      deviceId: '0x0017880100000001',
+      name: 'living_room/lamp',
+      state: { state: 'OFF' },
+      availability: 'online',
+      at: new Date().toISOString(),
+    });
+    for (const client of [a, b]) {
+      const event = await client.waitFor((f) => f.type === 'device.state');
+      expect(event).toMatchObject({ deviceId: '0x0017880100000001', state: { state: 'OFF' } });
+    }
+    // A renamed device: subscribers get a fresh snapshot.
+    home.devices[0]!.name = 'living_room/floor_lamp';
+    home.emit({ type: 'devices.changed' });
+    const again = await a.waitFor(
+      (f) => f.type === 'devices.snapshot' && f.devices[0].name === 'living_room/floor_lamp',
+    );
+    expect(again.devices).toHaveLength(1);
+    await a.close();
+    await b.close();
+  });
+
+  it('acknowledges a set only with the confirmed state and reports failures by code', async () => {
+    const home = new FakeHome();
+    h = await startTestHearth({ extensions: [withHome(home)] });
+    const client = await connectClient(h.wsUrl, userToken);
+    const ack = await client.request({
+      type: 'device.set',
+      deviceId: 'living_room/lamp',
+      state: { state: 'OFF' },
+    });
+    expect(ack).toMatchObject({
+      type: 'ack',
+      deviceId: 'living_room/lamp',
+      state: { state: 'OFF' },
+    });
+    expect(home.sets).toEqual([{ idOrName: 'living_room/lamp', state: { state: 'OFF' } }]);
+
+    home.nextSet = { ok: false, code: 'device_timeout', message: 'nothing confirmed it in 5 s' };
+    await expect(
+      client.request({ type: 'device.set', deviceId: 'living_room/lamp', state: { state: 'ON' } }),
+    ).rejects.toMatchObject({ code: 'device_timeout', message: 'nothing confirmed it in 5 s' });
+    home.nextSet = { ok: false, code: 'bridge_offline', message: 'Zigbee2MQTT is offline' };
+    await expect(
+      client.request({ type: 'device.set', deviceId: 'x', state: { state: 'ON' } }),
+    ).rejects.toMatchObject({ code: 'unavailable' });
+    // The connection stays usable after a failed set.
+    expect(await client.request({ type: 'ping' })).toMatchObject({ type: 'pong' });
+    await client.close();
+  });
+
+  it('forgets a closed session: later events go only to the ones still there', async () => {
+    const home = new FakeHome();
+    h = await startTestHearth({ extensions: [withHome(home)] });
+    const gone = await connectClient(h.wsUrl, userToken);
+    const stays = await connectClient(h.wsUrl, userToken);
+    await gone.request({ type: 'devices.subscribe' });
+    await stays.request({ type: 'devices.subscribe' });
+    await gone.close();
+    home.online = false;
+    home.emit({ type: 'bridge.state', online: false });
+    const snapshot = await stays.waitFor((f) => f.type === 'devices.snapshot' && !f.bridge.online);
+    expect(snapshot.devices).toHaveLength(1);
+    expect(gone.frames.filter((f) => f.type === 'devices.snapshot')).toHaveLength(1);
+    await stays.close();
+  });
+});
