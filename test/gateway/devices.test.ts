@@ -152,3 +152,53 @@ describe('devices over the WebSocket', () => {
     await stays.close();
   });
 });
+
+describe('devices over REST', () => {
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(`${(h as TestHearth).url}/api/v1${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${userToken}`, 'content-type': 'application/json' },
+    });
+
+  it('lists devices with their last state, gets one by id or name, and sets a state', async () => {
+    const home = new FakeHome();
+    h = await startTestHearth({ extensions: [withHome(home)] });
+    const list = (await (await api('/devices')).json()) as Record<string, any>;
+    expect(list).toMatchObject({ configured: true, bridge: { online: true }, groups: [] });
+    expect(list.devices[0]).toMatchObject({ id: '0x0017880100000001', state: { brightness: 200 } });
+    const byName = await api(`/devices/${encodeURIComponent('living_room/lamp')}`);
+    expect(await byName.json()).toMatchObject({ id: '0x0017880100000001' });
+    expect((await api('/devices/nope')).status).toBe(404);
+
+    const set = await api('/devices/0x0017880100000001/state', {
+      method: 'PUT',
+      body: JSON.stringify({ state: 'OFF' }),
+    });
+    expect(set.status).toBe(200);
+    expect(await set.json()).toEqual({ id: '0x0017880100000001', state: { state: 'OFF' } });
+
+    home.nextSet = { ok: false, code: 'device_failed', message: "Publish 'set' failed" };
+    const failed = await api('/devices/0x0017880100000001/state', {
+      method: 'PUT',
+      body: JSON.stringify({ state: 'ON' }),
+    });
+    expect(failed.status).toBe(502);
+    expect(await failed.json()).toEqual({
+      error: { code: 'device_failed', message: "Publish 'set' failed" },
+    });
+  });
+
+  it('answers an empty list, saying devices are not configured, when no bridge is', async () => {
+    h = await startTestHearth();
+    expect(await (await api('/devices')).json()).toEqual({
+      configured: false,
+      bridge: null,
+      devices: [],
+      groups: [],
+    });
+    const openapi = (await (await api('/openapi.json')).json()) as {
+      paths: Record<string, unknown>;
+    };
+    expect(Object.keys(openapi.paths)).toContain('/devices/{id}/state');
+  });
+});

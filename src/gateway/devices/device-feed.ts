@@ -27,6 +27,11 @@ export class DeviceFeed {
   #detach: (() => void) | undefined;
   readonly #subscribers = new Set<DeviceSubscriber>();
 
+  /** The attached service, if any. */
+  get service(): DeviceService | undefined {
+    return this.#service;
+  }
+
   get available(): boolean {
     return this.#service !== undefined;
   }

@@ -25,6 +25,8 @@ import {
 } from './route.ts';
 import { parseInput } from './validate.ts';
 import { configRoutes, type ConfigApi } from './config-routes.ts';
+import { deviceRoutes } from './device-routes.ts';
+import type { DeviceService } from '../../../common/devices.ts';
 
 export const apiPrefix = '/api/v1';
 /** Largest request body a route takes unless it says otherwise. */
@@ -39,6 +41,8 @@ export interface ApiOptions {
   onDeleted?: (conversationId: string) => void;
   /** The live configuration, for the profile and config routes. */
   config?: ConfigApi;
+  /** The home's devices, when a bridge is configured (the routes exist either way). */
+  devices?: () => DeviceService | undefined;
   /** Routes of extensions (MCP servers, devices), mounted and documented like the rest. */
   extraRoutes?: ApiRoute[];
 }
@@ -52,6 +56,7 @@ export function apiRoutes(options: ApiOptions): ApiRoute[] {
       onDeleted: options.onDeleted,
     }),
     ...(options.config ? configRoutes(options.config) : []),
+    ...deviceRoutes(options.devices ?? (() => undefined)),
     ...(options.extraRoutes ?? []),
   ];
 }

@@ -21,6 +21,8 @@ const liveSections = [
   'log',
   'discovery',
   'auth',
+  'mcp',
+  'zigbee',
 ];
 
 const tag = 'config';

@@ -406,6 +406,9 @@ describe('REST OpenAPI document', () => {
         'DELETE /profiles/{id}',
         'GET /config',
         'PATCH /config',
+        'GET /devices',
+        'GET /devices/{id}',
+        'PUT /devices/{id}/state',
       ].sort(),
     );
 
