@@ -13,6 +13,8 @@
  * header, so the page fetches them and shows blob URLs.
  */
 
+import { createDevicesPanel } from './devices.js';
+
 const protocolVersion = 1;
 const client = { name: 'hearth-web', kind: 'web' };
 
@@ -60,6 +62,8 @@ const ui = {
   send: /** @type {HTMLButtonElement} */ (byId('send')),
   stop: /** @type {HTMLButtonElement} */ (byId('stop')),
   hint: byId('hint'),
+  devices: byId('devices'),
+  devicesToggle: /** @type {HTMLButtonElement} */ (byId('devices-toggle')),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -302,6 +306,13 @@ async function hello() {
   }
 }
 
+const devicesPanel = createDevicesPanel({
+  root: ui.devices,
+  toggle: ui.devicesToggle,
+  request: (frame, timeoutMs) => request(frame, timeoutMs),
+  onError: (message) => showNotice(message),
+});
+
 function onWelcome(welcome) {
   state.welcomed = true;
   state.reconnectAttempt = 0;
@@ -310,6 +321,7 @@ function onWelcome(welcome) {
   applyProfileState(welcome);
   startHeartbeat();
   if (state.conversationId) void subscribe();
+  void devicesPanel.subscribe();
   updateControls();
 }
 
@@ -430,6 +442,7 @@ function onFrame(data) {
     else entry.resolve(frame);
     return;
   }
+  if (devicesPanel.applyFrame(frame)) return;
   if (frame.type === 'snapshot') {
     applySnapshot(frame);
   } else if (frame.type === 'config.changed') {
