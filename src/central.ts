@@ -87,10 +87,11 @@ export async function startCentral(options: CentralOptions): Promise<RunningCent
     state: () => ({ version: live.version, config: live.current, tokens: allTokens() }),
     tools: {
       list: () =>
-        [...tools.all().values()].map(({ name, description, inputSchema }) => ({
+        tools.entries().map(({ tool: { name, description, inputSchema }, large }) => ({
           name,
           description,
           inputSchema,
+          large,
         })),
       call: (name: string, args: Record<string, unknown>, signal: AbortSignal) =>
         runToolCall({ id: 'central', name, arguments: JSON.stringify(args) }, tools.all(), signal),

@@ -142,7 +142,7 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Run
   await remoteTools.refresh();
   const router = new Router({
     store,
-    tools: new ToolCatalogue([builtinTools, remoteTools]),
+    tools: new ToolCatalogue([builtinTools, remoteTools, remoteTools.largeTools]),
     sink: hub,
     profiles,
     logger,

@@ -34,7 +34,8 @@ function homeExtension(calls: Array<{ name: string; args: unknown; aborted?: boo
   };
   const extension: HearthExtension = {
     name: 'home',
-    start: () => Promise.resolve({ tools: { tools: () => [echo, wait] } }),
+    // A large source, as the MCP aggregator is: a `search` profile sees it through meta-tools.
+    start: () => Promise.resolve({ tools: { large: true, tools: () => [echo, wait] } }),
   };
   return extension;
 }
@@ -78,6 +79,44 @@ describe('tools of the central service, used by a gateway model', () => {
     // The model saw the central tool among its own, with its schema.
     const offered = double.requests[0]?.body.tools.map((t: any) => t.function.name);
     expect(offered).toEqual(expect.arrayContaining(['home__echo', 'home__wait', 'hearth__clock']));
+  });
+
+  it('a search-mode profile on a gateway finds and calls a central tool through the meta-tools', async () => {
+    await using client = await connectClient(cluster.wsUrls[0]!, userToken);
+    double.enqueue(
+      {
+        type: 'tool-calls',
+        calls: [{ id: 'c1', name: 'hearth__search_tools', arguments: '{"query":"echo"}' }],
+      },
+      {
+        type: 'tool-calls',
+        calls: [
+          {
+            id: 'c2',
+            name: 'hearth__call_tool',
+            arguments: '{"name":"home__echo","arguments":{"say":"hi"}}',
+          },
+        ],
+      },
+      { type: 'text', chunks: ['Done.'] },
+    );
+    await client.request({
+      type: 'chat.send',
+      profile: 'searcher',
+      content: [{ type: 'text', text: 'go' }],
+    });
+    await client.waitFor((f) => f.type === 'turn.done');
+    const offered = double.requests[0]?.body.tools.map((t: any) => t.function.name);
+    expect(offered.sort()).toEqual([
+      'hearth__calculator',
+      'hearth__call_tool',
+      'hearth__clock',
+      'hearth__search_tools',
+    ]);
+    const results = client.frames.filter((f) => f.type === 'tool.result');
+    expect(JSON.parse(results[0]!.content)[0]).toMatchObject({ name: 'home__echo' });
+    expect(results[1]!.content).toBe(`echo: hi (pid ${process.pid})`);
+    expect(calls).toEqual([{ name: 'home__echo', args: { say: 'hi' } }]);
   });
 
   it('Stop during a central tool call stops the call in the central service', async () => {

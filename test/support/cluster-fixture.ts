@@ -65,6 +65,12 @@ export async function startTestCluster(options: {
       default: { provider: 'double', model: 'test-model', system: 'You are a test.' },
       second: { provider: 'double', model: 'other-model' },
       tools: { provider: 'double', model: 'tool-model', tools: ['home__*', 'hearth__*'] },
+      searcher: {
+        provider: 'double',
+        model: 'tool-model',
+        tools: ['home__*', 'hearth__*'],
+        toolMode: 'search',
+      },
     },
     defaultProfile: 'default',
     ...options.config,

@@ -6,6 +6,8 @@ interface RemoteTool {
   name: string;
   description: string;
   inputSchema: Record<string, unknown>;
+  /** From a source of many tools (the MCP aggregator). */
+  large?: boolean;
 }
 
 /**
@@ -19,6 +21,7 @@ export class RemoteToolSource implements ToolSource {
   readonly #logger: Logger;
   readonly #maxAgeMs: number;
   #tools: Tool[] = [];
+  #large: Tool[] = [];
   #readAt = 0;
   #reading: Promise<void> | undefined;
 
@@ -33,12 +36,22 @@ export class RemoteToolSource implements ToolSource {
     return this.#tools;
   }
 
+  /** The central service's tools from large sources, kept apart so search mode applies to them. */
+  readonly largeTools: ToolSource = {
+    large: true,
+    tools: () => {
+      if (Date.now() - this.#readAt > this.#maxAgeMs) void this.refresh();
+      return this.#large;
+    },
+  };
+
   /** Reads the list now; failures keep the last list (logged). */
   refresh(): Promise<void> {
     this.#reading ??= this.#client
       .get<{ tools: RemoteTool[] }>('/cluster/tools')
       .then(({ tools }) => {
-        this.#tools = tools.map((tool) => this.#tool(tool));
+        this.#tools = tools.filter((tool) => !tool.large).map((tool) => this.#tool(tool));
+        this.#large = tools.filter((tool) => tool.large).map((tool) => this.#tool(tool));
         this.#readAt = Date.now();
       })
       .catch((error: unknown) => {
@@ -48,7 +61,8 @@ export class RemoteToolSource implements ToolSource {
     return this.#reading;
   }
 
-  #tool(remote: RemoteTool): Tool {
+  #tool({ name, description, inputSchema }: RemoteTool): Tool {
+    const remote = { name, description, inputSchema };
     return {
       ...remote,
       call: (args, { signal }) =>

@@ -31,6 +31,20 @@ export class ToolCatalogue {
     return this.#collect(() => true);
   }
 
+  /** Every tool with whether it comes from a large source (for the central service's list). */
+  entries(): Array<{ tool: Tool; large: boolean }> {
+    const seen = new Set<string>();
+    const result: Array<{ tool: Tool; large: boolean }> = [];
+    for (const source of this.#sources) {
+      for (const tool of source.tools()) {
+        if (seen.has(tool.name)) continue;
+        seen.add(tool.name);
+        result.push({ tool, large: source.large === true });
+      }
+    }
+    return result;
+  }
+
   /** The tools a profile offers its model, with large sources behind meta-tools when asked. */
   forProfile(allow: readonly string[] | undefined, mode: ToolMode = 'direct'): Map<string, Tool> {
     if (!allow || allow.length === 0) return new Map();
