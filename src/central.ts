@@ -11,6 +11,7 @@ import {
   configChanged,
   configRejected,
   conversationDeleted,
+  deviceEvent,
 } from './common/bus/cluster-topics.ts';
 import { loadConfig, type Env } from './common/config/load.ts';
 import type { HearthConfig } from './common/config/schema.ts';
@@ -20,6 +21,7 @@ import type { HearthExtension, StartedExtension } from './extension.ts';
 import { ensureBootstrapToken } from './gateway/auth/bootstrap-token.ts';
 import { TokenAuth } from './gateway/auth/token-auth.ts';
 import { createPlainServer } from './gateway/http/plain-server.ts';
+import type { DeviceService } from './common/devices.ts';
 import { createApiPlugin } from './mcp/service/api/api-plugin.ts';
 import { clusterRoutes, streamsElsewhere } from './mcp/service/api/cluster-routes.ts';
 import type { Authenticate } from './mcp/service/api/route.ts';
@@ -98,6 +100,7 @@ export async function startCentral(options: CentralOptions): Promise<RunningCent
     },
   };
   const started: StartedExtension[] = [];
+  let devices: DeviceService | undefined;
   for (const extension of options.extensions ?? []) {
     const result = await extension.start({
       config: live.current,
@@ -112,6 +115,11 @@ export async function startCentral(options: CentralOptions): Promise<RunningCent
     });
     started.push(result);
     if (result.tools) tools.add(result.tools);
+    if (result.devices) {
+      devices = result.devices;
+      // Gateways keep their own copy of the device list and follow it through these events.
+      result.devices.onEvent((event) => void publish(deviceEvent, event));
+    }
   }
   await app.register(
     createApiPlugin({
@@ -120,6 +128,7 @@ export async function startCentral(options: CentralOptions): Promise<RunningCent
       isBusy: (id) => streamsElsewhere(clusterApi, id),
       onDeleted: (conversationId) => void publish(conversationDeleted, { conversationId }),
       config: live,
+      devices: () => devices,
       extraRoutes: [...clusterRoutes(clusterApi), ...started.flatMap((s) => s.apiRoutes ?? [])],
     }),
   );

@@ -14,6 +14,7 @@ import {
   configChanged,
   configRejected,
   conversationDeleted,
+  deviceEvent,
 } from './common/bus/cluster-topics.ts';
 import { validateConfig, type Env } from './common/config/load.ts';
 import type { HearthConfig } from './common/config/schema.ts';
@@ -25,6 +26,7 @@ import { ClusterHub } from './gateway/cluster/cluster-hub.ts';
 import { ClusterEventSink } from './gateway/cluster/cluster-sink.ts';
 import { ClusterMedia } from './gateway/cluster/cluster-media.ts';
 import { RedisEvents } from './gateway/cluster/redis-events.ts';
+import { RemoteDeviceService } from './gateway/cluster/remote-devices.ts';
 import { RemoteToolSource } from './gateway/cluster/remote-tools.ts';
 import { DeviceFeed } from './gateway/devices/device-feed.ts';
 import { createGateway, type Gateway } from './gateway/server.ts';
@@ -149,8 +151,16 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Run
     checkpointMs: config.stream.checkpointMs,
     media,
   });
-  // Devices live on the central service; a split gateway does not serve them yet.
+  // Devices live on the central service; this gateway follows them over REST and the bus.
+  const remoteDevices = new RemoteDeviceService({ client: central, logger });
+  await remoteDevices.refresh();
   const devices = new DeviceFeed();
+  if (remoteDevices.configured) devices.attach(remoteDevices);
+  // A bridge configured on the central service later shows up with its first list.
+  remoteDevices.onEvent((event) => {
+    if (event.type === 'devices.changed' && remoteDevices.configured && !devices.available)
+      devices.attach(remoteDevices);
+  });
   const gateway = await createGateway({
     config,
     logger,
@@ -221,9 +231,13 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Run
     }),
     subscribeTopic(bus, cancelTurn, ({ turnId }) => void router.cancel(turnId)),
     subscribeTopic(bus, broadcast, ({ frame, role }) => gateway.broadcast(frame, role)),
+    subscribeTopic(bus, deviceEvent, (event) => remoteDevices.apply(event)),
   ]);
   // What was announced while Redis was away is read again.
-  const stopReconnect = bus.onReconnect?.(() => refresh());
+  const stopReconnect = bus.onReconnect?.(() => {
+    void refresh();
+    void remoteDevices.refresh();
+  });
 
   await gateway.app.listen({ host: local.server.host, port: local.server.port });
   const port = (gateway.app.server.address() as AddressInfo).port;

@@ -38,3 +38,23 @@ export const broadcast = topic(
     role: z.enum(['admin', 'user']).optional(),
   }),
 );
+
+/**
+ * A device event from the central service's device bridge (Zigbee): `device.state` carries
+ * the new state; the others say "read the list again".
+ */
+export const deviceEvent = topic(
+  'hearth.device.event',
+  z.discriminatedUnion('type', [
+    z.object({
+      type: z.literal('device.state'),
+      deviceId: z.string(),
+      name: z.string(),
+      state: z.record(z.string(), z.unknown()),
+      availability: z.enum(['online', 'offline', 'unknown']),
+      at: z.string(),
+    }),
+    z.object({ type: z.literal('devices.changed') }),
+    z.object({ type: z.literal('bridge.state'), online: z.boolean() }),
+  ]),
+);
