@@ -1,0 +1,231 @@
+/**
+ * Starts a real, throwaway Mosquitto broker on a free loopback port with its own temporary
+ * config (anonymous, no persistence), for tests that need MQTT. Never touches a broker already
+ * running on the machine (1883). When the binary is missing this THROWS: a test that needs
+ * Mosquitto must fail, not skip. Set HEARTH_MOSQUITTO to use a binary outside PATH.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+export interface TestMosquitto extends AsyncDisposable {
+  /** `mqtt://127.0.0.1:<port>` */
+  url: string;
+  port: number;
+  /** Kills the broker and removes its folder. Safe to call twice. */
+  stop(): Promise<void>;
+  /**
+   * Kills the broker (SIGKILL, like a crash: clients see their connections drop and retained
+   * messages are gone, as persistence is off), runs `whileDown` if given, then starts a fresh
+   * broker on the SAME port and waits until it answers an MQTT CONNECT.
+   */
+  restart(options?: { whileDown?: () => Promise<void> | void }): Promise<void>;
+}
+
+const startTimeoutMs = 10_000;
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+export async function startMosquitto(): Promise<TestMosquitto> {
+  const binary = findMosquitto();
+  const dir = await mkdtemp(join(tmpdir(), 'hearth-mosquitto-'));
+  let child: ChildProcess | undefined;
+  let port = 0;
+  let config = '';
+  try {
+    // A free port can be taken between the probe and mosquitto binding it; try a few.
+    for (let attempt = 1; ; attempt++) {
+      port = await freePort();
+      config = join(dir, 'mosquitto.conf');
+      await writeFile(config, configText(port));
+      try {
+        child = await launch(binary, config, port);
+        break;
+      } catch (error) {
+        if (attempt >= 3) throw error;
+      }
+    }
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    if (child) await kill(child);
+    child = undefined;
+    await rm(dir, { recursive: true, force: true });
+  };
+  const restart = async (options?: { whileDown?: () => Promise<void> | void }): Promise<void> => {
+    if (stopped) throw new Error('test mosquitto was stopped; it cannot restart');
+    if (child) await kill(child);
+    child = undefined;
+    try {
+      await options?.whileDown?.();
+    } finally {
+      // Back up even when `whileDown` failed, so that one failing test does not fail the rest.
+      child = await launch(binary, config, port);
+    }
+  };
+
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    stop,
+    restart,
+    [Symbol.asyncDispose]: stop,
+  };
+}
+
+function configText(port: number): string {
+  return [
+    `listener ${port} 127.0.0.1`,
+    'allow_anonymous true',
+    'persistence false',
+    'log_dest stderr',
+    'log_type error',
+    'log_type warning',
+    '',
+  ].join('\n');
+}
+
+function findMosquitto(): string {
+  const fromEnv = process.env.HEARTH_MOSQUITTO;
+  if (fromEnv) {
+    if (isExecutable(fromEnv)) return fromEnv;
+    throw new Error(`HEARTH_MOSQUITTO=${fromEnv} is not an executable mosquitto binary.`);
+  }
+  const dirs = [
+    ...(process.env.PATH ?? '').split(delimiter),
+    '/usr/sbin',
+    '/usr/bin',
+    '/usr/local/sbin',
+  ];
+  for (const dir of dirs) {
+    if (!dir) continue;
+    const candidate = join(dir, 'mosquitto');
+    if (isExecutable(candidate)) return candidate;
+  }
+  throw new Error(
+    'mosquitto was not found (searched PATH, /usr/sbin, /usr/bin, /usr/local/sbin). The MQTT ' +
+      'tests start a real broker: install it (`apt-get install mosquitto`) or set ' +
+      'HEARTH_MOSQUITTO to the binary.',
+  );
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => (port ? resolve(port) : reject(new Error('no free port'))));
+    });
+  });
+}
+
+async function launch(binary: string, config: string, port: number): Promise<ChildProcess> {
+  const child = spawn(binary, ['-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  installExitHook();
+  let output = '';
+  const collect = (chunk: Buffer): void => {
+    output = (output + chunk.toString('utf8')).slice(-4000);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => {
+    running.delete(child);
+    exited = `exited (code ${code ?? 'none'}, signal ${signal ?? 'none'})`;
+  });
+  child.once('error', (error) => {
+    running.delete(child);
+    exited = `could not start: ${error.message}`;
+  });
+
+  const deadline = Date.now() + startTimeoutMs;
+  while (Date.now() < deadline) {
+    if (exited !== undefined) break;
+    if (await answersConnect(port)) return child;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  await kill(child);
+  throw new Error(
+    `mosquitto on 127.0.0.1:${port} ${exited ?? `did not answer CONNECT within ${startTimeoutMs} ms`}` +
+      `\n${output.trim()}`,
+  );
+}
+
+// MQTT 3.1.1 CONNECT, clean session, keep-alive 60 s, client id "hearth-probe".
+const connectPacket = Buffer.from([
+  0x10,
+  0x18,
+  0x00,
+  0x04,
+  0x4d,
+  0x51,
+  0x54,
+  0x54,
+  0x04,
+  0x02,
+  0x00,
+  0x3c,
+  0x00,
+  0x0c,
+  ...Buffer.from('hearth-probe', 'ascii'),
+]);
+const disconnectPacket = Buffer.from([0xe0, 0x00]);
+
+/** True when something on the port answers an MQTT CONNECT with an accepting CONNACK. */
+async function answersConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    let reply = Buffer.alloc(0);
+    const finish = (ok: boolean): void => {
+      if (ok) socket.end(disconnectPacket);
+      else socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => finish(false));
+    socket.once('error', () => finish(false));
+    socket.once('connect', () => socket.write(connectPacket));
+    socket.on('data', (chunk: Buffer) => {
+      reply = Buffer.concat([reply, chunk]);
+      // CONNACK: 0x20, length 2, flags, return code 0 (accepted).
+      if (reply.length >= 4) finish(reply[0] === 0x20 && reply[3] === 0x00);
+    });
+  });
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+/** A crashed or interrupted test run must not leave mosquitto processes behind. */
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const child of running) child.kill('SIGKILL');
+  });
+}
