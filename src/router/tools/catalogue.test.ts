@@ -101,6 +101,12 @@ describe('meta-tools', () => {
       tool('c__files_too', 'more files'),
     ];
     expect(searchTools(list, 'files', 2).map((t) => t.name)).toEqual(['c__files_too', 'b__files']);
+    // camelCase names split into words: "turn light" finds lights__turnOn.
+    const lights = [
+      tool('github__create_issue', 'Open an issue'),
+      tool('lights__turnOn', 'Switch a light on'),
+    ];
+    expect(searchTools(lights, 'turn light', 5).map((t) => t.name)).toEqual(['lights__turnOn']);
   });
 
   it('calls a hidden tool by name after checking its arguments against its own schema', async () => {

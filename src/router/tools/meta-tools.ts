@@ -9,6 +9,7 @@ const descriptionLimit = 300;
 
 function words(text: string): string[] {
   return text
+    .replace(/(\p{Ll}|\p{N})(\p{Lu})/gu, '$1 $2')
     .toLowerCase()
     .split(/[^\p{L}\p{N}]+/u)
     .filter((word) => word.length > 1);
