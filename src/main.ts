@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RedisBus } from './common/bus/redis-bus.ts';
 import { loadConfig } from './common/config/load.ts';
@@ -9,6 +10,8 @@ import { createLogger, type Logger } from './common/logger.ts';
 import { startCentral } from './central.ts';
 import { startGatewayNode } from './gateway-node.ts';
 import { startHearth } from './hearth.ts';
+import type { HearthExtension } from './extension.ts';
+import { mcpExtension } from './extensions/mcp.ts';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 
@@ -45,6 +48,13 @@ async function connectBus(config: HearthConfig, logger: Logger): Promise<RedisBu
   return RedisBus.connect({ url: config.cluster.redisURL, logger });
 }
 
+/** The optional rooms: they run where the database is (one process, or the central service). */
+function extensions(configFile: string | undefined): HearthExtension[] {
+  // A relative servers file is found next to config.yaml, as a person editing both expects.
+  const baseDir = configFile ? dirname(resolve(configFile)) : process.cwd();
+  return [mcpExtension({ baseDir, env: process.env })];
+}
+
 async function start(): Promise<{ stop(): Promise<void>; logger: Logger }> {
   const role = roleFrom(process.argv.slice(2), process.env);
   const { config, file, raw } = await loadConfig({ env: process.env });
@@ -60,6 +70,7 @@ async function start(): Promise<{ stop(): Promise<void>; logger: Logger }> {
       secretsFor: (next) => resolveSecrets(next, process.env),
       logger,
       onAdminToken: showAdminToken,
+      extensions: extensions(file),
     });
     return { stop: () => hearth.stop(), logger };
   }
@@ -74,6 +85,7 @@ async function start(): Promise<{ stop(): Promise<void>; logger: Logger }> {
           logger,
           bus,
           onAdminToken: showAdminToken,
+          extensions: extensions(file),
         })
       : await startGatewayNode({ config, env: process.env, logger, bus });
   return {

@@ -100,6 +100,17 @@ export class McpAggregator {
     return this.#info(upstream);
   }
 
+  /** Drops a server's override: the servers file's `enabled` decides again. */
+  async clearOverride(server: string): Promise<ServerInfo> {
+    const upstream = this.#get(server);
+    this.#store.clearOverride(server);
+    this.#overrides.delete(server);
+    if (upstream.entry.enabled) upstream.enable();
+    else await upstream.disable();
+    this.#changed({ type: 'state', server, state: upstream.state });
+    return this.#info(upstream);
+  }
+
   /** Applies a new servers file: only changed entries restart, removed ones stop. */
   async reload(file: ServersFile): Promise<ReloadResult> {
     const result: ReloadResult = { added: [], removed: [], restarted: [] };
@@ -250,7 +261,8 @@ export class McpAggregator {
   /**
    * Resolves a merged name. An unknown name that may belong to a stopped server (never listed,
    * or listed long ago: its cached catalogue may be stale) starts that server to learn its
-   * current catalogue: the lazy start of a first call.
+   * current catalogue: the lazy start of a first call. A server already starting (discovery)
+   * is waited for.
    */
   async #resolve(name: string, kind: 'toolNames' | 'promptNames'): Promise<NameOrigin | undefined> {
     this.#assertOpen();
@@ -258,7 +270,8 @@ export class McpAggregator {
     if (known) return known;
     const candidates = [...this.#upstreams.values()].filter(
       (upstream) =>
-        upstream.state === 'idle' && name.startsWith(`${sanitised(upstream.name)}__`.slice(0, 55)),
+        (upstream.state === 'idle' || upstream.state === 'starting') &&
+        name.startsWith(`${sanitised(upstream.name)}__`.slice(0, 55)),
     );
     if (candidates.length === 0) return undefined;
     await Promise.all(candidates.map((upstream) => upstream.ensureListed().catch(() => undefined)));
