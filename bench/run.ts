@@ -24,13 +24,15 @@ import {
 import { adaptersDefaults, runAdapters, type AdaptersResult } from './adapters.ts';
 import { clusterDefaults, runCluster, type ClusterResult } from './cluster.ts';
 import { clusterSection } from './report-cluster.ts';
+import { mcpDefaults, runMcp, type McpResult } from './mcp.ts';
+import { mcpSection } from './report-mcp.ts';
 import { machineCpu, machineInfo } from './support/machine.ts';
 import { round, sleep } from './support/stats.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const resultsDir = `${root}bench/results/`;
 const docsPath = `${root}docs/benchmarks.md`;
-const names = ['fanout', 'overhead', 'idle', 'adapters', 'cluster'] as const;
+const names = ['fanout', 'overhead', 'idle', 'adapters', 'cluster', 'mcp'] as const;
 type Name = (typeof names)[number];
 
 const argv = process.argv.slice(2);
@@ -118,6 +120,10 @@ async function runOne(name: Name): Promise<Envelope<unknown>> {
     result = await runCluster(
       quick ? { changes: 50, clients: 10, deltas: 200, pacedDeltas: 50 } : clusterDefaults,
     );
+  } else if (name === 'mcp') {
+    result = await runMcp(
+      quick ? { servers: 20, httpServers: 2, listRequests: 20, calls: 50, starts: 1 } : mcpDefaults,
+    );
   } else if (name === 'adapters') {
     result = await runAdapters(quick ? { chunks: 500, repeats: 3 } : adaptersDefaults);
   } else {
@@ -150,6 +156,7 @@ async function writeDocs(): Promise<void> {
   const idle = readResult<IdleResult>('idle');
   const adapters = readResult<AdaptersResult>('adapters');
   const cluster = readResult<ClusterResult>('cluster');
+  const mcp = readResult<McpResult>('mcp');
   const generated = [
     generatedStart,
     '',
@@ -158,6 +165,7 @@ async function writeDocs(): Promise<void> {
     idle ? idleSection(idle) : '### Idle connections\n\nNot run yet.\n',
     adapters ? adaptersSection(adapters) : '### Adapter overhead\n\nNot run yet.\n',
     cluster ? clusterSection(cluster) : '### Several processes\n\nNot run yet.\n',
+    mcp ? mcpSection(mcp) : '### MCP aggregator\n\nNot run yet.\n',
     generatedEnd,
   ].join('\n');
   let docs = existsSync(docsPath)

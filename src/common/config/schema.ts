@@ -1,5 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+import { zigbeeConfigSchema } from './zigbee-schema.ts';
 
 /** Networks a LAN-only home server accepts by default: loopback, private and link-local. */
 export const defaultAllowedNetworks = [
@@ -169,34 +170,7 @@ export const configSchema = z
       })
       .prefault({}),
     /** Zigbee through Zigbee2MQTT over MQTT; off unless a broker URL or the embedded broker is set. */
-    zigbee: z
-      .strictObject({
-        /** The broker Zigbee2MQTT publishes to, such as mqtt://192.168.1.10:1883. */
-        mqttURL: z.url().optional(),
-        /** Zigbee2MQTT's `mqtt.base_topic`. */
-        baseTopic: z.string().min(1).default('zigbee2mqtt'),
-        usernameEnv: z
-          .string()
-          .regex(envNamePattern, 'expected an environment variable name')
-          .optional(),
-        passwordEnv: z
-          .string()
-          .regex(envNamePattern, 'expected an environment variable name')
-          .optional(),
-        /** Milliseconds a `/set` waits for the state that confirms it before it counts as failed. */
-        setTimeoutMs: z.number().int().positive().default(5000),
-        /** State reads (`/get`) per second after a (re)connect, spread instead of a burst. */
-        getsPerSecond: z.number().positive().default(20),
-        /** An MQTT broker inside Hearth, for homes without one; Zigbee2MQTT then points here. */
-        embeddedBroker: z
-          .strictObject({
-            enabled: z.boolean().default(false),
-            host: z.string().default('127.0.0.1'),
-            port: z.number().int().min(0).max(65535).default(1883),
-          })
-          .prefault({}),
-      })
-      .prefault({}),
+    zigbee: zigbeeConfigSchema.prefault({}),
     providers: z
       .record(z.string().regex(idPattern, 'expected a short id'), providerSchema)
       .default({}),

@@ -22,7 +22,6 @@ const liveSections = [
   'discovery',
   'auth',
   'mcp',
-  'zigbee',
 ];
 
 const tag = 'config';

@@ -1,0 +1,254 @@
+/**
+ * The MCP aggregator with many configured servers (`bench/mcp.ts`): Hearth runs as its own
+ * process (`node src/main.ts`) with a servers file of fixture servers, mostly stdio and some
+ * Streamable HTTP, as a household's file would hold.
+ *
+ * - Start-up: spawn → "Hearth is listening", with the catalogues already cached (a later
+ *   start) and on the very first start, against the same Hearth with an empty servers file.
+ * - Merged `tools/list` through `/mcp`: one page, and the whole catalogue page by page.
+ * - `tools/call` through `/mcp` against the same call made directly to the HTTP upstream, by
+ *   the same client library, alternating, in the same run.
+ * - Memory: Hearth's RSS with every server configured (none running) minus its RSS with none,
+ *   per configured server.
+ */
+import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client } from '@modelcontextprotocol/client';
+import { adminToken } from '../test/support/hearth-fixture.ts';
+import { spawnHearth, type HearthProcess } from '../test/support/hearth-process.ts';
+import { connectClient } from '../test/mcp/support/connect-client.ts';
+import { startHttpFixture, stdioFixture, type HttpFixture } from '../test/mcp/upstream-support.ts';
+import { now, round, sleep, summarize, type Summary } from './support/stats.ts';
+
+export const mcpDefaults = {
+  servers: 300,
+  httpServers: 10,
+  listRequests: 200,
+  calls: 500,
+  starts: 3,
+};
+export type McpOptions = typeof mcpDefaults;
+
+export interface McpResult {
+  options: McpOptions;
+  tools: number;
+  startupMs: { cached: Summary; firstStart: number; emptyFile: Summary };
+  discoveryMs: number;
+  listMs: { onePage: Summary; wholeCatalogue: Summary; pages: number };
+  callMs: { direct: Summary; throughHearth: Summary; addedP50: number; addedP99: number };
+  memory: { rssEmptyMiB: number; rssConfiguredMiB: number; perServerKiB: number };
+}
+
+const rounded = (s: Summary): Summary => ({
+  count: s.count,
+  p50: round(s.p50, 3),
+  p90: round(s.p90, 3),
+  p99: round(s.p99, 3),
+  max: round(s.max, 3),
+  mean: round(s.mean, 3),
+});
+
+async function rssMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024;
+}
+
+async function startHearth(
+  dir: string,
+  serversFile: string,
+): Promise<{ hearth: HearthProcess; ms: number }> {
+  const started = now();
+  const hearth = await spawnHearth({
+    args: [],
+    env: {
+      HEARTH_HOST: '127.0.0.1',
+      HEARTH_PORT: '0',
+      HEARTH_DATA_DIR: join(dir, 'data'),
+      HEARTH_CONFIG: join(dir, 'config.yaml'),
+      HEARTH_MCP_SERVERS: serversFile,
+      HEARTH_ADMIN: adminToken,
+    },
+    listening: 'Hearth is listening',
+    timeoutMs: 60_000,
+  });
+  return { hearth, ms: now() - started };
+}
+
+async function mcpServers(
+  url: string,
+): Promise<Array<{ name: string; tools: number; state: string }>> {
+  const response = await fetch(`${url}/api/v1/mcp-servers`, {
+    headers: { authorization: `Bearer ${adminToken}` },
+  });
+  return (
+    (await response.json()) as { servers: Array<{ name: string; tools: number; state: string }> }
+  ).servers;
+}
+
+async function settledRss(pid: number): Promise<number> {
+  await sleep(2000);
+  const samples = [];
+  for (let i = 0; i < 3; i++) {
+    samples.push(await rssMiB(pid));
+    await sleep(300);
+  }
+  return samples.sort((a, b) => a - b)[1] as number;
+}
+
+async function timed(times: number, work: () => Promise<unknown>): Promise<Summary> {
+  const values: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const started = now();
+    await work();
+    values.push(now() - started);
+  }
+  return rounded(summarize(values));
+}
+
+export async function runMcp(options: McpOptions = mcpDefaults): Promise<McpResult> {
+  const dir = await mkdtemp(join(tmpdir(), 'hearth-bench-mcp-'));
+  const fixtures: HttpFixture[] = [];
+  const running: HearthProcess[] = [];
+  try {
+    await writeFile(
+      join(dir, 'config.yaml'),
+      [
+        'discovery: { ollama: false }',
+        'log: { level: info }',
+        'auth:',
+        '  tokens:',
+        '    - { name: admin, role: admin, tokenEnv: HEARTH_ADMIN }',
+        '',
+      ].join('\n'),
+    );
+    for (let i = 0; i < options.httpServers; i++)
+      fixtures.push(await startHttpFixture('streamable', `h${i}`));
+    const servers: Record<string, unknown> = {};
+    fixtures.forEach((fixture, i) => (servers[`h${i}`] = { url: fixture.url('/mcp') }));
+    for (let i = fixtures.length; i < options.servers; i++)
+      servers[`s${i}`] = stdioFixture(`s${i}`);
+    const file = join(dir, 'mcp-servers.json');
+    await writeFile(file, JSON.stringify({ mcpServers: servers }));
+    const emptyFile = join(dir, 'empty.json');
+    await writeFile(emptyFile, JSON.stringify({ mcpServers: {} }));
+
+    // The very first start: nothing cached; discovery then lists every server once.
+    const first = await startHearth(dir, file);
+    running.push(first.hearth);
+    const discoveryStarted = now();
+    for (;;) {
+      const list = await mcpServers(first.hearth.url);
+      if (list.length === options.servers && list.every((s) => s.tools > 0)) break;
+      if (now() - discoveryStarted > 600_000)
+        throw new Error('discovery did not finish in 10 minutes');
+      await sleep(500);
+    }
+    const discoveryMs = now() - discoveryStarted;
+    // Let discovery stop the servers it started.
+    await sleep(3000);
+    await first.hearth.stop();
+    running.pop();
+
+    const cachedStarts: number[] = [];
+    const emptyStarts: number[] = [];
+    let rssConfigured = 0;
+    let rssEmpty = 0;
+    for (let i = 0; i < options.starts; i++) {
+      const empty = await startHearth(dir, emptyFile);
+      emptyStarts.push(empty.ms);
+      if (i === 0) rssEmpty = await settledRss(empty.hearth.child.pid!);
+      await empty.hearth.stop();
+      const cached = await startHearth(dir, file);
+      cachedStarts.push(cached.ms);
+      if (i < options.starts - 1) {
+        await cached.hearth.stop();
+        continue;
+      }
+      running.push(cached.hearth);
+      rssConfigured = await settledRss(cached.hearth.child.pid!);
+    }
+    const hearth = running.at(-1) as HearthProcess;
+
+    await using viaHearth = await connectClient(`${hearth.url}/mcp`, {
+      era: 'legacy',
+      token: adminToken,
+    });
+    const client: Client = viaHearth.client;
+    let tools = 0;
+    let pages = 0;
+    const onePage = await timed(options.listRequests, () =>
+      client.request({ method: 'tools/list', params: {} }),
+    );
+    const whole = await timed(Math.max(10, options.listRequests / 10), async () => {
+      let cursor: string | undefined;
+      tools = 0;
+      pages = 0;
+      do {
+        const page = await client.request({
+          method: 'tools/list',
+          params: cursor ? { cursor } : {},
+        });
+        tools += page.tools.length;
+        pages += 1;
+        cursor = page.nextCursor;
+      } while (cursor);
+    });
+
+    await using direct = await connectClient(fixtures[0]!.url('/mcp'), { era: 'legacy' });
+    const args = { text: 'x'.repeat(64) };
+    // Warm both paths (Hearth starts the upstream on the first call).
+    for (let i = 0; i < 20; i++) {
+      await direct.client.callTool({ name: 'echo', arguments: args });
+      await client.callTool({ name: 'h0__echo', arguments: args });
+    }
+    const directMs: number[] = [];
+    const hearthMs: number[] = [];
+    for (let i = 0; i < options.calls; i++) {
+      const order = i % 2 === 0;
+      for (const which of order ? ['direct', 'hearth'] : ['hearth', 'direct']) {
+        const started = now();
+        if (which === 'direct') await direct.client.callTool({ name: 'echo', arguments: args });
+        else await client.callTool({ name: 'h0__echo', arguments: args });
+        (which === 'direct' ? directMs : hearthMs).push(now() - started);
+      }
+    }
+    const directSummary = rounded(summarize(directMs));
+    const hearthSummary = rounded(summarize(hearthMs));
+    const cachedSummary = rounded(summarize(cachedStarts));
+    return {
+      options,
+      tools,
+      startupMs: {
+        cached: cachedSummary,
+        firstStart: round(first.ms, 1),
+        emptyFile: rounded(summarize(emptyStarts)),
+      },
+      discoveryMs: round(discoveryMs, 0),
+      listMs: { onePage, wholeCatalogue: whole, pages },
+      callMs: {
+        direct: directSummary,
+        throughHearth: hearthSummary,
+        addedP50: round(hearthSummary.p50 - directSummary.p50, 3),
+        addedP99: round(hearthSummary.p99 - directSummary.p99, 3),
+      },
+      memory: {
+        rssEmptyMiB: round(rssEmpty, 1),
+        rssConfiguredMiB: round(rssConfigured, 1),
+        perServerKiB: round(((rssConfigured - rssEmpty) * 1024) / options.servers, 1),
+      },
+    };
+  } finally {
+    for (const hearth of running) await hearth.stop();
+    for (const fixture of fixtures) await fixture.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.main) {
+  const quick = process.argv.includes('--quick');
+  const result = await runMcp(
+    quick ? { servers: 20, httpServers: 2, listRequests: 20, calls: 50, starts: 1 } : mcpDefaults,
+  );
+  console.log(JSON.stringify(result, null, 2));
+}
