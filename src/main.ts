@@ -12,6 +12,7 @@ import { startGatewayNode } from './gateway-node.ts';
 import { startHearth } from './hearth.ts';
 import type { HearthExtension } from './extension.ts';
 import { mcpExtension } from './extensions/mcp.ts';
+import { zigbeeExtension } from './extensions/zigbee.ts';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 
@@ -52,7 +53,7 @@ async function connectBus(config: HearthConfig, logger: Logger): Promise<RedisBu
 function extensions(configFile: string | undefined): HearthExtension[] {
   // A relative servers file is found next to config.yaml, as a person editing both expects.
   const baseDir = configFile ? dirname(resolve(configFile)) : process.cwd();
-  return [mcpExtension({ baseDir, env: process.env })];
+  return [mcpExtension({ baseDir, env: process.env }), zigbeeExtension({ env: process.env })];
 }
 
 async function start(): Promise<{ stop(): Promise<void>; logger: Logger }> {
