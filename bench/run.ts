@@ -26,13 +26,15 @@ import { clusterDefaults, runCluster, type ClusterResult } from './cluster.ts';
 import { clusterSection } from './report-cluster.ts';
 import { mcpDefaults, runMcp, type McpResult } from './mcp.ts';
 import { mcpSection } from './report-mcp.ts';
+import { runZigbee, zigbeeDefaults, type ZigbeeResult } from './zigbee.ts';
+import { zigbeeSection } from './report-zigbee.ts';
 import { machineCpu, machineInfo } from './support/machine.ts';
 import { round, sleep } from './support/stats.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const resultsDir = `${root}bench/results/`;
 const docsPath = `${root}docs/benchmarks.md`;
-const names = ['fanout', 'overhead', 'idle', 'adapters', 'cluster', 'mcp'] as const;
+const names = ['fanout', 'overhead', 'idle', 'adapters', 'cluster', 'mcp', 'zigbee'] as const;
 type Name = (typeof names)[number];
 
 const argv = process.argv.slice(2);
@@ -120,6 +122,10 @@ async function runOne(name: Name): Promise<Envelope<unknown>> {
     result = await runCluster(
       quick ? { changes: 50, clients: 10, deltas: 200, pacedDeltas: 50 } : clusterDefaults,
     );
+  } else if (name === 'zigbee') {
+    result = await runZigbee(
+      quick ? { devices: 50, perSecond: 200, seconds: 3, warmupSeconds: 1 } : zigbeeDefaults,
+    );
   } else if (name === 'mcp') {
     result = await runMcp(
       quick ? { servers: 20, httpServers: 2, listRequests: 20, calls: 50, starts: 1 } : mcpDefaults,
@@ -157,6 +163,7 @@ async function writeDocs(): Promise<void> {
   const adapters = readResult<AdaptersResult>('adapters');
   const cluster = readResult<ClusterResult>('cluster');
   const mcp = readResult<McpResult>('mcp');
+  const zigbee = readResult<ZigbeeResult>('zigbee');
   const generated = [
     generatedStart,
     '',
@@ -166,6 +173,7 @@ async function writeDocs(): Promise<void> {
     adapters ? adaptersSection(adapters) : '### Adapter overhead\n\nNot run yet.\n',
     cluster ? clusterSection(cluster) : '### Several processes\n\nNot run yet.\n',
     mcp ? mcpSection(mcp) : '### MCP aggregator\n\nNot run yet.\n',
+    zigbee ? zigbeeSection(zigbee) : '### Zigbee state to the UIs\n\nNot run yet.\n',
     generatedEnd,
   ].join('\n');
   let docs = existsSync(docsPath)
