@@ -14,7 +14,16 @@ const layering = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'coverage/', 'data/', 'bench/results/', 'src/gateway/static/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'coverage/',
+      'data/',
+      'bench/results/',
+      'src/gateway/static/',
+      '.scratch/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,14 +1,12 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { RedisBus } from './common/bus/redis-bus.ts';
+import type { RedisBus } from './common/bus/redis-bus.ts';
 import { loadConfig } from './common/config/load.ts';
 import type { HearthConfig } from './common/config/schema.ts';
 import { resolveSecrets } from './common/config/secrets.ts';
 import { ErrorCode, HearthError } from './common/errors.ts';
 import { createLogger, type Logger } from './common/logger.ts';
-import { startCentral } from './central.ts';
-import { startGatewayNode } from './gateway-node.ts';
 import { startHearth } from './hearth.ts';
 import type { HearthExtension } from './extension.ts';
 import { mcpExtension } from './extensions/mcp.ts';
@@ -46,6 +44,8 @@ async function connectBus(config: HearthConfig, logger: Logger): Promise<RedisBu
       'Invalid configuration (cluster.redisURL): a split Hearth needs Redis; set it or HEARTH_REDIS_URL',
     );
   }
+  // Loaded only for split roles: `npm start` never needs ioredis.
+  const { RedisBus } = await import('./common/bus/redis-bus.ts');
   return RedisBus.connect({ url: config.cluster.redisURL, logger });
 }
 
@@ -78,7 +78,9 @@ async function start(): Promise<{ stop(): Promise<void>; logger: Logger }> {
   const bus = await connectBus(config, logger);
   const running =
     role === 'central'
-      ? await startCentral({
+      ? await (
+          await import('./central.ts')
+        ).startCentral({
           config,
           raw,
           configFile: file,
@@ -88,7 +90,9 @@ async function start(): Promise<{ stop(): Promise<void>; logger: Logger }> {
           onAdminToken: showAdminToken,
           extensions: extensions(file),
         })
-      : await startGatewayNode({ config, env: process.env, logger, bus });
+      : await (
+          await import('./gateway-node.ts')
+        ).startGatewayNode({ config, env: process.env, logger, bus });
   return {
     logger,
     stop: async () => {

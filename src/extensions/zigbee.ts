@@ -1,6 +1,4 @@
 import { zigbeeEnabled, redactURL } from '../adapters/zigbee/config.ts';
-import { startZigbee } from '../adapters/zigbee/device-service.ts';
-import { createDeviceTools } from '../adapters/zigbee/device-tools.ts';
 import type { HearthExtension, StartedExtension } from '../extension.ts';
 import { SqliteDeviceStore } from '../mcp/service/devices/sqlite-device-store.ts';
 
@@ -17,6 +15,11 @@ export function zigbeeExtension(options: { env?: NodeJS.ProcessEnv } = {}): Hear
     async start(context): Promise<StartedExtension> {
       const config = context.config.zigbee;
       if (!zigbeeEnabled(config)) return {};
+      // MQTT and the device code load only for homes that use them.
+      const [{ startZigbee }, { createDeviceTools }] = await Promise.all([
+        import('../adapters/zigbee/device-service.ts'),
+        import('../adapters/zigbee/device-tools.ts'),
+      ]);
       const service = await startZigbee({
         config,
         logger: context.logger,
