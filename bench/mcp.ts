@@ -14,7 +14,12 @@
 import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { Client } from '@modelcontextprotocol/client';
+import { McpAggregator } from '../src/mcp/aggregator/aggregator.ts';
+import { loadServersFile } from '../src/mcp/aggregator/servers-file.ts';
+import { openDatabase } from '../src/mcp/service/store/database.ts';
 import { adminToken } from '../test/support/hearth-fixture.ts';
 import { spawnHearth, type HearthProcess } from '../test/support/hearth-process.ts';
 import { connectClient } from '../test/mcp/support/connect-client.ts';
@@ -37,7 +42,14 @@ export interface McpResult {
   discoveryMs: number;
   listMs: { onePage: Summary; wholeCatalogue: Summary; pages: number };
   callMs: { direct: Summary; throughHearth: Summary; addedP50: number; addedP99: number };
-  memory: { rssEmptyMiB: number; rssConfiguredMiB: number; perServerKiB: number };
+  memory: {
+    rssEmptyMiB: number;
+    rssConfiguredMiB: number;
+    perServerKiB: number;
+    /** In this process, after full GCs: the aggregator with every server and its catalogue. */
+    heapPerServerKiB: number;
+    rssPerServerInProcessKiB: number;
+  };
 }
 
 const rounded = (s: Summary): Summary => ({
@@ -106,6 +118,39 @@ async function timed(times: number, work: () => Promise<unknown>): Promise<Summa
   return rounded(summarize(values));
 }
 
+/**
+ * The aggregator's own memory per configured server, measured in this process after full
+ * GCs: every server registered with its cached catalogue and the merged catalogue built.
+ */
+async function aggregatorMemory(
+  dataDir: string,
+  file: string,
+  servers: number,
+): Promise<{ heap: number; rss: number }> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const settle = async () => {
+    for (let i = 0; i < 4; i++) {
+      gc();
+      await sleep(50);
+    }
+    return process.memoryUsage();
+  };
+  const db = openDatabase({ dataDir });
+  const parsed = await loadServersFile(file);
+  const before = await settle();
+  const aggregator = new McpAggregator({ db, file: parsed });
+  if (aggregator.tools().length === 0) throw new Error('no cached catalogues to measure');
+  const after = await settle();
+  const result = {
+    heap: (after.heapUsed - before.heapUsed) / 1024 / servers,
+    rss: (after.rss - before.rss) / 1024 / servers,
+  };
+  await aggregator.stop();
+  db.close();
+  return result;
+}
+
 export async function runMcp(options: McpOptions = mcpDefaults): Promise<McpResult> {
   const dir = await mkdtemp(join(tmpdir(), 'hearth-bench-mcp-'));
   const fixtures: HttpFixture[] = [];
@@ -170,7 +215,7 @@ export async function runMcp(options: McpOptions = mcpDefaults): Promise<McpResu
     }
     const hearth = running.at(-1) as HearthProcess;
 
-    await using viaHearth = await connectClient(`${hearth.url}/mcp`, {
+    const viaHearth = await connectClient(`${hearth.url}/mcp`, {
       era: 'legacy',
       token: adminToken,
     });
@@ -213,6 +258,10 @@ export async function runMcp(options: McpOptions = mcpDefaults): Promise<McpResu
         (which === 'direct' ? directMs : hearthMs).push(now() - started);
       }
     }
+    await viaHearth[Symbol.asyncDispose]();
+    await hearth.stop();
+    running.pop();
+    const inProcess = await aggregatorMemory(join(dir, 'data'), file, options.servers);
     const directSummary = rounded(summarize(directMs));
     const hearthSummary = rounded(summarize(hearthMs));
     const cachedSummary = rounded(summarize(cachedStarts));
@@ -236,6 +285,8 @@ export async function runMcp(options: McpOptions = mcpDefaults): Promise<McpResu
         rssEmptyMiB: round(rssEmpty, 1),
         rssConfiguredMiB: round(rssConfigured, 1),
         perServerKiB: round(((rssConfigured - rssEmpty) * 1024) / options.servers, 1),
+        heapPerServerKiB: round(inProcess.heap, 1),
+        rssPerServerInProcessKiB: round(inProcess.rss, 1),
       },
     };
   } finally {
