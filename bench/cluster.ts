@@ -19,7 +19,7 @@ import { adminToken, userToken } from '../test/support/hearth-fixture.ts';
 import { spawnHearth, type HearthProcess } from '../test/support/hearth-process.ts';
 import { startRedisServer } from '../test/support/redis-server.ts';
 import { startChild, type Child } from './support/ipc.ts';
-import { now, round, summarize, type Summary } from './support/stats.ts';
+import { now, round, roundSummary, summarize, type Summary } from './support/stats.ts';
 
 export const clusterDefaults = { changes: 1000, clients: 100, deltas: 2000, pacedDeltas: 300 };
 export type ClusterOptions = typeof clusterDefaults;
@@ -40,15 +40,6 @@ export interface ClusterResult {
 }
 
 type Shape = 'spread' | 'oneGateway' | 'embedded';
-
-const rounded = (s: Summary): Summary => ({
-  count: s.count,
-  p50: round(s.p50, 3),
-  p90: round(s.p90, 3),
-  p99: round(s.p99, 3),
-  max: round(s.max, 3),
-  mean: round(s.mean, 3),
-});
 
 /** A client that resolves a waiter when the `config.changed` naming a model arrives. */
 async function configWatcher(wsUrl: string): Promise<{
@@ -139,9 +130,9 @@ async function propagation(
   publisher.disconnect();
   subscriber.disconnect();
   return {
-    hearthMs: rounded(summarize(hearth)),
-    bareRedisMs: rounded(summarize(bare)),
-    apiResponseMs: rounded(summarize(api)),
+    hearthMs: roundSummary(summarize(hearth)),
+    bareRedisMs: roundSummary(summarize(bare)),
+    apiResponseMs: roundSummary(summarize(api)),
   };
 }
 
@@ -175,7 +166,7 @@ async function fanout(
     return {
       complete: got.complete && got.received === deltas * clients,
       deliveriesPerSecond: round(got.received / ((got.last - got.first) / 1000), 0),
-      latencyMs: rounded(summarize(got.latencies)),
+      latencyMs: roundSummary(summarize(got.latencies)),
     };
   } finally {
     await child.stop();

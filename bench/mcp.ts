@@ -24,7 +24,7 @@ import { adminToken } from '../test/support/hearth-fixture.ts';
 import { spawnHearth, type HearthProcess } from '../test/support/hearth-process.ts';
 import { connectClient } from '../test/mcp/support/connect-client.ts';
 import { startHttpFixture, stdioFixture, type HttpFixture } from '../test/mcp/upstream-support.ts';
-import { now, round, sleep, summarize, type Summary } from './support/stats.ts';
+import { now, round, roundSummary, sleep, summarize, type Summary } from './support/stats.ts';
 
 export const mcpDefaults = {
   servers: 300,
@@ -51,15 +51,6 @@ export interface McpResult {
     rssPerServerInProcessKiB: number;
   };
 }
-
-const rounded = (s: Summary): Summary => ({
-  count: s.count,
-  p50: round(s.p50, 3),
-  p90: round(s.p90, 3),
-  p99: round(s.p99, 3),
-  max: round(s.max, 3),
-  mean: round(s.mean, 3),
-});
 
 async function rssMiB(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
@@ -115,7 +106,7 @@ async function timed(times: number, work: () => Promise<unknown>): Promise<Summa
     await work();
     values.push(now() - started);
   }
-  return rounded(summarize(values));
+  return roundSummary(summarize(values));
 }
 
 /**
@@ -262,16 +253,16 @@ export async function runMcp(options: McpOptions = mcpDefaults): Promise<McpResu
     await hearth.stop();
     running.pop();
     const inProcess = await aggregatorMemory(join(dir, 'data'), file, options.servers);
-    const directSummary = rounded(summarize(directMs));
-    const hearthSummary = rounded(summarize(hearthMs));
-    const cachedSummary = rounded(summarize(cachedStarts));
+    const directSummary = roundSummary(summarize(directMs));
+    const hearthSummary = roundSummary(summarize(hearthMs));
+    const cachedSummary = roundSummary(summarize(cachedStarts));
     return {
       options,
       tools,
       startupMs: {
         cached: cachedSummary,
         firstStart: round(first.ms, 1),
-        emptyFile: rounded(summarize(emptyStarts)),
+        emptyFile: roundSummary(summarize(emptyStarts)),
       },
       discoveryMs: round(discoveryMs, 0),
       listMs: { onePage, wholeCatalogue: whole, pages },

@@ -14,7 +14,7 @@ import WebSocket from 'ws';
 import { adminToken } from '../test/support/hearth-fixture.ts';
 import { spawnHearth, type HearthProcess } from '../test/support/hearth-process.ts';
 import { startMosquitto } from '../test/support/mosquitto.ts';
-import { now, round, sleep, summarize, type Summary } from './support/stats.ts';
+import { now, round, roundSummary, sleep, summarize, type Summary } from './support/stats.ts';
 
 export const zigbeeDefaults = { devices: 500, perSecond: 1000, seconds: 10, warmupSeconds: 3 };
 export type ZigbeeOptions = typeof zigbeeDefaults;
@@ -44,16 +44,7 @@ function run(args: string[]): { done: Promise<string>; kill(): void } {
 }
 
 function rounded(values: number[]): Summary & { received: number } {
-  const s = summarize(values);
-  return {
-    received: values.length,
-    count: s.count,
-    p50: round(s.p50, 3),
-    p90: round(s.p90, 3),
-    p99: round(s.p99, 3),
-    max: round(s.max, 3),
-    mean: round(s.mean, 3),
-  };
+  return { received: values.length, ...roundSummary(summarize(values)) };
 }
 
 export async function runZigbee(options: ZigbeeOptions = zigbeeDefaults): Promise<ZigbeeResult> {

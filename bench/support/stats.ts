@@ -70,3 +70,15 @@ export async function inBatches<T>(
   });
   await Promise.all(lanes);
 }
+
+/** A summary with every figure rounded to microseconds, for the result files. */
+export function roundSummary(s: Summary): Summary {
+  return {
+    count: s.count,
+    p50: round(s.p50, 3),
+    p90: round(s.p90, 3),
+    p99: round(s.p99, 3),
+    max: round(s.max, 3),
+    mean: round(s.mean, 3),
+  };
+}

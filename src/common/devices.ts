@@ -4,6 +4,7 @@
  * these shapes. Device ids are stable across renames (a Zigbee device's IEEE address); names
  * are what people call them (`living_room/lamp`).
  */
+import { ErrorCode, HearthError } from './errors.ts';
 export type Availability = 'online' | 'offline' | 'unknown';
 
 export interface DeviceView {
@@ -74,4 +75,17 @@ export interface DeviceService {
   bridge(): BridgeView;
   onEvent(listener: (event: DeviceEvent) => void): () => void;
   set(idOrName: string, state: Record<string, unknown>): Promise<SetResult>;
+}
+
+const errorCodeOfFailure: Record<SetFailureCode, ErrorCode> = {
+  unknown_device: ErrorCode.unknownDevice,
+  invalid_state: ErrorCode.invalidState,
+  bridge_offline: ErrorCode.unavailable,
+  device_failed: ErrorCode.deviceFailed,
+  device_timeout: ErrorCode.deviceTimeout,
+};
+
+/** A failed set as the error a client gets (WebSocket `error` frame or REST answer). */
+export function setFailureError(failure: Extract<SetResult, { ok: false }>): HearthError {
+  return new HearthError(errorCodeOfFailure[failure.code], failure.message);
 }

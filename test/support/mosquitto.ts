@@ -4,12 +4,12 @@
  * running on the machine (1883). When the binary is missing this THROWS: a test that needs
  * Mosquitto must fail, not skip. Set HEARTH_MOSQUITTO to use a binary outside PATH.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { findBinary, freePort, killChild, launchServer } from './server-process.ts';
 
 export interface TestMosquitto extends AsyncDisposable {
   /** `mqtt://127.0.0.1:<port>` */
@@ -24,10 +24,6 @@ export interface TestMosquitto extends AsyncDisposable {
    */
   restart(options?: { whileDown?: () => Promise<void> | void }): Promise<void>;
 }
-
-const startTimeoutMs = 10_000;
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
 
 export async function startMosquitto(): Promise<TestMosquitto> {
   const binary = findMosquitto();
@@ -57,13 +53,13 @@ export async function startMosquitto(): Promise<TestMosquitto> {
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    if (child) await kill(child);
+    if (child) await killChild(child, 'SIGKILL');
     child = undefined;
     await rm(dir, { recursive: true, force: true });
   };
   const restart = async (options?: { whileDown?: () => Promise<void> | void }): Promise<void> => {
     if (stopped) throw new Error('test mosquitto was stopped; it cannot restart');
-    if (child) await kill(child);
+    if (child) await killChild(child, 'SIGKILL');
     child = undefined;
     try {
       await options?.whileDown?.();
@@ -97,82 +93,23 @@ function configText(port: number): string {
 }
 
 function findMosquitto(): string {
-  const fromEnv = process.env.HEARTH_MOSQUITTO;
-  if (fromEnv) {
-    if (isExecutable(fromEnv)) return fromEnv;
-    throw new Error(`HEARTH_MOSQUITTO=${fromEnv} is not an executable mosquitto binary.`);
-  }
-  const dirs = [
-    ...(process.env.PATH ?? '').split(delimiter),
-    '/usr/sbin',
-    '/usr/bin',
-    '/usr/local/sbin',
-  ];
-  for (const dir of dirs) {
-    if (!dir) continue;
-    const candidate = join(dir, 'mosquitto');
-    if (isExecutable(candidate)) return candidate;
-  }
-  throw new Error(
-    'mosquitto was not found (searched PATH, /usr/sbin, /usr/bin, /usr/local/sbin). The MQTT ' +
-      'tests start a real broker: install it (`apt-get install mosquitto`) or set ' +
-      'HEARTH_MOSQUITTO to the binary.',
-  );
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error('no free port'))));
-    });
+  return findBinary({
+    name: 'mosquitto',
+    envVar: 'HEARTH_MOSQUITTO',
+    dirs: ['/usr/sbin', '/usr/bin', '/usr/local/sbin'],
+    apt: 'mosquitto',
+    what: 'The MQTT tests start a real broker',
   });
 }
 
-async function launch(binary: string, config: string, port: number): Promise<ChildProcess> {
-  const child = spawn(binary, ['-c', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
-  installExitHook();
-  let output = '';
-  const collect = (chunk: Buffer): void => {
-    output = (output + chunk.toString('utf8')).slice(-4000);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  let exited: string | undefined;
-  child.once('exit', (code, signal) => {
-    running.delete(child);
-    exited = `exited (code ${code ?? 'none'}, signal ${signal ?? 'none'})`;
+function launch(binary: string, config: string, port: number): Promise<ChildProcess> {
+  return launchServer({
+    binary,
+    args: ['-c', config],
+    ready: () => answersConnect(port),
+    label: `mosquitto on 127.0.0.1:${port}`,
+    readiness: 'answer CONNECT',
   });
-  child.once('error', (error) => {
-    running.delete(child);
-    exited = `could not start: ${error.message}`;
-  });
-
-  const deadline = Date.now() + startTimeoutMs;
-  while (Date.now() < deadline) {
-    if (exited !== undefined) break;
-    if (await answersConnect(port)) return child;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  await kill(child);
-  throw new Error(
-    `mosquitto on 127.0.0.1:${port} ${exited ?? `did not answer CONNECT within ${startTimeoutMs} ms`}` +
-      `\n${output.trim()}`,
-  );
 }
 
 // MQTT 3.1.1 CONNECT, clean session, keep-alive 60 s, client id "hearth-probe".
@@ -213,21 +150,5 @@ async function answersConnect(port: number): Promise<boolean> {
       // CONNACK: 0x20, length 2, flags, return code 0 (accepted).
       if (reply.length >= 4) finish(reply[0] === 0x20 && reply[3] === 0x00);
     });
-  });
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGKILL');
-  await exited;
-}
-
-/** A crashed or interrupted test run must not leave mosquitto processes behind. */
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const child of running) child.kill('SIGKILL');
   });
 }

@@ -4,12 +4,12 @@
  * on the machine (6379). When the binary is missing this THROWS: a test that needs Redis must
  * fail, not skip. Set HEARTH_REDIS_SERVER to use a binary outside PATH.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { findBinary, freePort, killChild, launchServer } from './server-process.ts';
 
 export interface TestRedis extends AsyncDisposable {
   /** `redis://127.0.0.1:<port>` */
@@ -23,10 +23,6 @@ export interface TestRedis extends AsyncDisposable {
    */
   restart(options?: { whileDown?: () => Promise<void> | void }): Promise<void>;
 }
-
-const startTimeoutMs = 10_000;
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
 
 export async function startRedisServer(): Promise<TestRedis> {
   const binary = findRedisServer();
@@ -53,13 +49,13 @@ export async function startRedisServer(): Promise<TestRedis> {
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    if (child) await kill(child, 'SIGKILL');
+    if (child) await killChild(child, 'SIGKILL');
     child = undefined;
     await rm(dir, { recursive: true, force: true });
   };
   const restart = async (options?: { whileDown?: () => Promise<void> | void }): Promise<void> => {
     if (stopped) throw new Error('test redis-server was stopped; it cannot restart');
-    if (child) await kill(child, 'SIGKILL');
+    if (child) await killChild(child, 'SIGKILL');
     child = undefined;
     try {
       await options?.whileDown?.();
@@ -79,50 +75,19 @@ export async function startRedisServer(): Promise<TestRedis> {
 }
 
 function findRedisServer(): string {
-  const fromEnv = process.env.HEARTH_REDIS_SERVER;
-  if (fromEnv) {
-    if (isExecutable(fromEnv)) return fromEnv;
-    throw new Error(`HEARTH_REDIS_SERVER=${fromEnv} is not an executable redis-server binary.`);
-  }
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/bin', '/usr/local/bin'];
-  for (const dir of dirs) {
-    if (!dir) continue;
-    const candidate = join(dir, 'redis-server');
-    if (isExecutable(candidate)) return candidate;
-  }
-  throw new Error(
-    'redis-server was not found (searched PATH, /usr/bin, /usr/local/bin). The Redis tests ' +
-      'start a real Redis: install it (`apt-get install redis-server`) or set ' +
-      'HEARTH_REDIS_SERVER to the binary.',
-  );
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error('no free port'))));
-    });
+  return findBinary({
+    name: 'redis-server',
+    envVar: 'HEARTH_REDIS_SERVER',
+    dirs: ['/usr/bin', '/usr/local/bin'],
+    apt: 'redis-server',
+    what: 'The Redis tests start a real Redis',
   });
 }
 
-async function launch(binary: string, port: number, dir: string): Promise<ChildProcess> {
-  const child = spawn(
+function launch(binary: string, port: number, dir: string): Promise<ChildProcess> {
+  return launchServer({
     binary,
-    [
+    args: [
       '--port',
       String(port),
       '--bind',
@@ -138,40 +103,12 @@ async function launch(binary: string, port: number, dir: string): Promise<ChildP
       '--logfile',
       '',
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  running.add(child);
-  installExitHook();
-  let output = '';
-  const collect = (chunk: Buffer): void => {
-    output = (output + chunk.toString('utf8')).slice(-4000);
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  let exited: string | undefined;
-  child.once('exit', (code, signal) => {
-    running.delete(child);
-    exited = `exited (code ${code ?? 'none'}, signal ${signal ?? 'none'})`;
+    ready: () => answersPing(port),
+    label: `redis-server on 127.0.0.1:${port}`,
+    readiness: 'answer PING',
   });
-  child.once('error', (error) => {
-    running.delete(child);
-    exited = `could not start: ${error.message}`;
-  });
-
-  const deadline = Date.now() + startTimeoutMs;
-  while (Date.now() < deadline) {
-    if (exited !== undefined) break;
-    if (await answersPing(port)) return child;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  await kill(child, 'SIGKILL');
-  throw new Error(
-    `redis-server on 127.0.0.1:${port} ${exited ?? `did not answer PING within ${startTimeoutMs} ms`}` +
-      `\n${output.trim()}`,
-  );
 }
 
-/** True when something on the port answers `PING` with `+PONG`. */
 async function answersPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
@@ -187,21 +124,5 @@ async function answersPing(port: number): Promise<boolean> {
       reply += chunk.toString('utf8');
       if (reply.includes('\r\n')) finish(reply.startsWith('+PONG'));
     });
-  });
-}
-
-async function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill(signal);
-  await exited;
-}
-
-/** A crashed or interrupted test run must not leave redis-server processes behind. */
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const child of running) child.kill('SIGKILL');
   });
 }

@@ -1,5 +1,5 @@
-import type { DeviceEvent, DeviceService, SetResult } from '../../common/devices.ts';
-import { ErrorCode, HearthError, type ErrorCode as Code } from '../../common/errors.ts';
+import { setFailureError, type DeviceEvent, type DeviceService } from '../../common/devices.ts';
+import { ErrorCode, HearthError } from '../../common/errors.ts';
 
 /** What the feed needs of a session: the same surface the conversation hub uses. */
 export interface DeviceSubscriber {
@@ -7,14 +7,6 @@ export interface DeviceSubscriber {
   send(frame: Record<string, unknown>): void;
   deliver(bytes: Buffer): void;
 }
-
-const errorCodeOf: Record<Exclude<SetResult, { ok: true }>['code'], Code> = {
-  unknown_device: ErrorCode.unknownDevice,
-  invalid_state: ErrorCode.invalidState,
-  bridge_offline: ErrorCode.unavailable,
-  device_failed: ErrorCode.deviceFailed,
-  device_timeout: ErrorCode.deviceTimeout,
-};
 
 /**
  * The gateway's side of the home's devices: sessions that sent `devices.subscribe` get a
@@ -62,7 +54,7 @@ export class DeviceFeed {
   async set(deviceId: string, state: Record<string, unknown>): Promise<Record<string, unknown>> {
     const result = await this.#require().set(deviceId, state);
     if (result.ok) return result.state;
-    throw new HearthError(errorCodeOf[result.code], result.message);
+    throw setFailureError(result);
   }
 
   #require(): DeviceService {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { DeviceService, DeviceView } from '../../../common/devices.ts';
-import { ErrorCode, HearthError, type ErrorCode as Code } from '../../../common/errors.ts';
+import { setFailureError, type DeviceService, type DeviceView } from '../../../common/devices.ts';
+import { ErrorCode, HearthError } from '../../../common/errors.ts';
 import { defineRoute, type ApiRoute } from './route.ts';
 
 const tag = 'devices';
@@ -31,14 +31,6 @@ const groupSchema = z.object({
 });
 
 const bridgeSchema = z.object({ online: z.boolean(), version: z.string().optional() }).nullable();
-
-const failureCodes: Record<string, Code> = {
-  unknown_device: ErrorCode.unknownDevice,
-  invalid_state: ErrorCode.invalidState,
-  bridge_offline: ErrorCode.unavailable,
-  device_failed: ErrorCode.deviceFailed,
-  device_timeout: ErrorCode.deviceTimeout,
-};
 
 /**
  * The home's devices over REST: the list with each device's last known state, one device, and
@@ -114,12 +106,7 @@ export function deviceRoutes(devices: () => DeviceService | undefined): ApiRoute
       handle: async ({ params, body }) => {
         const device = find(params.id);
         const result = await (devices() as DeviceService).set(device.id, body);
-        if (!result.ok) {
-          throw new HearthError(
-            failureCodes[result.code] ?? ErrorCode.deviceFailed,
-            result.message,
-          );
-        }
+        if (!result.ok) throw setFailureError(result);
         return { id: device.id, state: result.state };
       },
     }),
