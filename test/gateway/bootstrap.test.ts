@@ -111,4 +111,41 @@ describe('npm start', () => {
     expect(await run.exited).toBe(1);
     expect(run.output().stderr).toMatch(/HEARTH_TEST_MISSING_KEY is not set/);
   });
+
+  it('exits non-zero when the MCP servers file cannot be read, naming it', async () => {
+    const missing = join(dir, 'no-such-servers.json');
+    const run = runMain({ HEARTH_MCP_SERVERS: missing, HEARTH_DATA_DIR: dir });
+    expect(await run.exited).toBe(1);
+    expect(run.output().stderr).toContain(
+      `Hearth could not start: Cannot read MCP servers file ${missing}`,
+    );
+  });
+
+  it('starts with an MCP servers file whose invalid entries are reported by name', async () => {
+    const servers = join(dir, 'servers.json');
+    await writeFile(
+      servers,
+      JSON.stringify({
+        mcpServers: { broken: { args: ['no command'] }, fine: { url: 'http://127.0.0.1:9/mcp' } },
+      }),
+    );
+    const run = runMain(
+      {
+        HEARTH_MCP_SERVERS: servers,
+        HEARTH_DATA_DIR: dir,
+        HEARTH_PORT: '0',
+        HEARTH_HOST: '127.0.0.1',
+      },
+      [/Hearth is listening/, /MCP server left out/],
+    );
+    await run.matched;
+    const left = run
+      .output()
+      .stdout.split('\n')
+      .filter((line) => line.includes('MCP server left out'))
+      .map((line) => JSON.parse(line) as { server: string });
+    expect(left.map((entry) => entry.server)).toEqual(['broken']);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+  });
 });
