@@ -14,6 +14,7 @@
  */
 
 import { createDevicesPanel } from './devices.js';
+import { createMcpServersPanel } from './mcp-servers.js';
 
 const protocolVersion = 1;
 const client = { name: 'hearth-web', kind: 'web' };
@@ -64,6 +65,8 @@ const ui = {
   hint: byId('hint'),
   devices: byId('devices'),
   devicesToggle: /** @type {HTMLButtonElement} */ (byId('devices-toggle')),
+  mcpServers: byId('mcp-servers'),
+  mcpServersToggle: /** @type {HTMLButtonElement} */ (byId('mcp-servers-toggle')),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -313,6 +316,13 @@ const devicesPanel = createDevicesPanel({
   onError: (message) => showNotice(message),
 });
 
+const mcpServersPanel = createMcpServersPanel({
+  root: ui.mcpServers,
+  toggle: ui.mcpServersToggle,
+  token: () => state.token,
+  onError: (message) => showNotice(message),
+});
+
 function onWelcome(welcome) {
   state.welcomed = true;
   state.reconnectAttempt = 0;
@@ -322,6 +332,7 @@ function onWelcome(welcome) {
   startHeartbeat();
   if (state.conversationId) void subscribe();
   void devicesPanel.subscribe();
+  void mcpServersPanel.load(welcome.role);
   updateControls();
 }
 
@@ -442,7 +453,7 @@ function onFrame(data) {
     else entry.resolve(frame);
     return;
   }
-  if (devicesPanel.applyFrame(frame)) return;
+  if (devicesPanel.applyFrame(frame) || mcpServersPanel.applyFrame(frame)) return;
   if (frame.type === 'snapshot') {
     applySnapshot(frame);
   } else if (frame.type === 'config.changed') {
