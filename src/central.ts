@@ -128,6 +128,7 @@ export async function startCentral(options: CentralOptions): Promise<RunningCent
       isBusy: (id) => streamsElsewhere(clusterApi, id),
       onDeleted: (conversationId) => void publish(conversationDeleted, { conversationId }),
       config: live,
+      mcpServers: () => started.find((result) => result.mcpServers)?.mcpServers,
       devices: () => devices,
       extraRoutes: [...clusterRoutes(clusterApi), ...started.flatMap((s) => s.apiRoutes ?? [])],
     }),

@@ -10,6 +10,7 @@ import type { Bus } from './common/bus/bus.ts';
 import type { DeviceService } from './common/devices.ts';
 import type { HearthConfig } from './common/config/schema.ts';
 import type { Logger } from './common/logger.ts';
+import type { McpServersApi } from './mcp/service/api/mcp-server-routes.ts';
 import type { ApiRoute, Authenticate } from './mcp/service/api/route.ts';
 import type { ToolSource } from './router/tools/tool.ts';
 
@@ -37,6 +38,8 @@ export interface StartedExtension {
   tools?: ToolSource;
   /** The home's devices: they answer `devices.subscribe` and `device.set`. */
   devices?: DeviceService;
+  /** The MCP servers' switches, for `/api/v1/mcp-servers`. */
+  mcpServers?: McpServersApi;
   /** More REST routes under `/api/v1`, described like the others (OpenAPI included). */
   apiRoutes?: ApiRoute[];
   /** Stops everything the extension started (processes, connections, timers). */

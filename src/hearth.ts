@@ -182,6 +182,7 @@ export async function startHearth(options: HearthOptions): Promise<RunningHearth
     createApiPlugin({
       store,
       authenticate,
+      mcpServers: () => started.find((result) => result.mcpServers)?.mcpServers,
       devices: () => devices.service,
       extraRoutes: started.flatMap((result) => result.apiRoutes ?? []),
       isBusy: (id) => router.isBusy(id),

@@ -6,7 +6,7 @@ import { registerMcpEndpoint } from '../mcp/aggregator/endpoint/mcp-endpoint.ts'
 import { loadServersFile, type ServersFile } from '../mcp/aggregator/servers-file.ts';
 import { watchServersFile } from '../mcp/aggregator/servers-file-watch.ts';
 import { createMcpToolSource } from '../mcp/aggregator/tool-source.ts';
-import { mcpServerRoutes, type McpServerView } from '../mcp/service/api/mcp-server-routes.ts';
+import type { McpServerView } from '../mcp/service/api/mcp-server-routes.ts';
 
 export interface McpExtensionOptions {
   /** Where a relative `mcp.serversFile` is found; default the working directory. */
@@ -126,7 +126,7 @@ export function mcpExtension(options: McpExtensionOptions = {}): HearthExtension
 
       return {
         tools: createMcpToolSource(aggregator),
-        apiRoutes: mcpServerRoutes({
+        mcpServers: {
           list: () => aggregator.list().map(view),
           setEnabled: async (name, enabled) =>
             aggregator.server(name) ? view(await aggregator.setEnabled(name, enabled)) : undefined,
@@ -134,7 +134,7 @@ export function mcpExtension(options: McpExtensionOptions = {}): HearthExtension
             if (!aggregator.server(name)) return undefined;
             return view(await aggregator.clearOverride(name));
           },
-        }),
+        },
         async stop() {
           clearInterval(health);
           clearTimeout(announce);

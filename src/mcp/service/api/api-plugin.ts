@@ -26,6 +26,7 @@ import {
 import { parseInput } from './validate.ts';
 import { configRoutes, type ConfigApi } from './config-routes.ts';
 import { deviceRoutes } from './device-routes.ts';
+import { mcpServerRoutes, type McpServersApi } from './mcp-server-routes.ts';
 import type { DeviceService } from '../../../common/devices.ts';
 
 export const apiPrefix = '/api/v1';
@@ -43,6 +44,8 @@ export interface ApiOptions {
   config?: ConfigApi;
   /** The home's devices, when a bridge is configured (the routes exist either way). */
   devices?: () => DeviceService | undefined;
+  /** The MCP aggregator's switches, when it runs (the routes exist either way). */
+  mcpServers?: () => McpServersApi | undefined;
   /** Routes of extensions (MCP servers, devices), mounted and documented like the rest. */
   extraRoutes?: ApiRoute[];
 }
@@ -57,6 +60,7 @@ export function apiRoutes(options: ApiOptions): ApiRoute[] {
     }),
     ...(options.config ? configRoutes(options.config) : []),
     ...deviceRoutes(options.devices ?? (() => undefined)),
+    ...mcpServerRoutes(options.mcpServers ?? (() => undefined)),
     ...(options.extraRoutes ?? []),
   ];
 }

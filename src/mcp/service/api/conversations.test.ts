@@ -409,6 +409,10 @@ describe('REST OpenAPI document', () => {
         'GET /devices',
         'GET /devices/{id}',
         'PUT /devices/{id}/state',
+        'GET /mcp-servers',
+        'GET /mcp-servers/{name}',
+        'PUT /mcp-servers/{name}/enabled',
+        'DELETE /mcp-servers/{name}/enabled',
       ].sort(),
     );
 

@@ -34,8 +34,19 @@ const serverName = z.object({ name: z.string().min(1).max(128) });
  * The MCP servers Hearth aggregates: their state for any token, ON/OFF for admins. A switch
  * applies at once (OFF stops the server's whole process tree and ends its running calls), is
  * kept in the database over the static servers file, and reaches every UI and process.
+ * Without the MCP room the list is empty.
  */
-export function mcpServerRoutes(api: McpServersApi): ApiRoute[] {
+export function mcpServerRoutes(servers: () => McpServersApi | undefined): ApiRoute[] {
+  const none: McpServersApi = {
+    list: () => [],
+    setEnabled: () => Promise.resolve(undefined),
+    clearOverride: () => Promise.resolve(undefined),
+  };
+  const api = {
+    list: () => (servers() ?? none).list(),
+    setEnabled: (name: string, enabled: boolean) => (servers() ?? none).setEnabled(name, enabled),
+    clearOverride: (name: string) => (servers() ?? none).clearOverride(name),
+  };
   const known = (name: string, view: McpServerView | undefined): McpServerView => {
     if (!view) throw new HearthError(ErrorCode.notFound, `No MCP server "${name}"`);
     return view;
