@@ -124,7 +124,10 @@ describe('upstream lifecycle (stdio fixture)', () => {
       'restart',
     );
     expect(aggregator.server('fx')!.pid).not.toBe(firstPid);
-    expect(aggregator.server('fx')!.lastError).toMatch(/exited/);
+    // The last error says why, in the server's own words from its stderr.
+    expect(aggregator.server('fx')!.lastError).toMatch(
+      /exited \(stderr: .*fixture: crashing on purpose\)/,
+    );
     await aggregator.callTool('fx__crash', {});
     await waitFor(
       () => aggregator.server('fx')?.restarts === 2 && aggregator.server('fx')?.state === 'ready',

@@ -34,6 +34,7 @@ const emptyCatalogue: Catalogue = { tools: [], prompts: [], resources: [] };
 export class Upstream {
   readonly entry: ServerEntry;
   readonly #options: UpstreamOptions;
+  #stderr: string[] = [];
   readonly #policy: RestartPolicy;
   #state: UpstreamState;
   #catalogue: Catalogue;
@@ -235,9 +236,11 @@ export class Upstream {
     this.#setState('starting');
     let connection: Connection | undefined;
     try {
+      this.#stderr = [];
       connection = await connectUpstream({
         entry: this.entry,
         prior: this.#verdict,
+        onStderr: (line) => this.#keepStderr(line),
         onListChanged: () => void this.#refresh().catch(() => undefined),
         onClose: () => this.#closed(generation),
       });
@@ -291,13 +294,28 @@ export class Upstream {
     // A crash after a long healthy run starts a fresh restart budget.
     const upSince = this.#startedAt === undefined ? Date.now() : Date.parse(this.#startedAt);
     if (Date.now() - upSince >= (this.#policy.stableMs ?? 5 * 60_000)) this.#restarts = 0;
-    const error = new HearthError(ErrorCode.unavailable, `MCP server ${this.name} exited`);
+    const error = new HearthError(
+      ErrorCode.unavailable,
+      `MCP server ${this.name} exited${this.#stderrTail()}`,
+    );
     this.#inFlight.abortAll(error);
     this.#failed(error);
   }
 
+  /** The last lines a stdio server wrote to stderr: why it failed, as it said it. */
+  #keepStderr(line: string): void {
+    this.#stderr.push(line.length > 300 ? `${line.slice(0, 300)}…` : line);
+    if (this.#stderr.length > 5) this.#stderr.shift();
+  }
+
+  #stderrTail(): string {
+    return this.#stderr.length === 0 ? '' : ` (stderr: ${this.#stderr.join(' | ')})`;
+  }
+
   #failed(error: unknown): void {
-    this.#lastError = redact(error instanceof Error ? error.message : String(error), this.entry);
+    const message = error instanceof Error ? error.message : String(error);
+    const said = message.includes('(stderr: ') ? '' : this.#stderrTail();
+    this.#lastError = redact(`${message}${said}`, this.entry);
     this.#restarts += 1;
     clearTimeout(this.#idleTimer);
     if (this.#restarts > this.#policy.maxRestarts) {
