@@ -112,7 +112,13 @@ describe('MCP servers in a running Hearth', () => {
 
   it('switches a server OFF and ON over REST (admin only), telling every UI', async () => {
     await using ui = await connectWs(h.wsUrl, userToken);
-    // Start fx (through /mcp) so that OFF has a process to stop.
+    // Let discovery finish (it stops what it started), then start fx through /mcp so that OFF
+    // has a process to stop.
+    await listed(2);
+    await until(async () => {
+      const { servers } = (await (await api('/mcp-servers')).json()) as { servers: any[] };
+      return servers.every((server) => server.state === 'idle');
+    });
     const pid = await fxPid();
     expect(isAlive(pid)).toBe(true);
 
