@@ -75,6 +75,14 @@ const api = (path: string, token = adminToken, init: RequestInit = {}) =>
     },
   });
 
+/** Waits until no server runs (discovery stops what it started once it has listed it). */
+async function allIdle(): Promise<void> {
+  await until(async () => {
+    const { servers } = (await (await api('/mcp-servers')).json()) as { servers: any[] };
+    return servers.every((server) => server.state === 'idle');
+  });
+}
+
 /** Waits until discovery has listed every configured server's tools. */
 async function listed(count: number): Promise<void> {
   await until(async () => {
@@ -87,10 +95,7 @@ describe('MCP servers in a running Hearth', () => {
   it('a chat turn calls a tool of server-everything, started on first use', async () => {
     await listed(2);
     // Discovery listed them and stops them again: started on first use only.
-    await until(async () => {
-      const { servers } = (await (await api('/mcp-servers')).json()) as { servers: any[] };
-      return servers.every((server) => server.state === 'idle');
-    });
+    await allIdle();
     double.enqueue(
       {
         type: 'tool-calls',
@@ -115,10 +120,7 @@ describe('MCP servers in a running Hearth', () => {
     // Let discovery finish (it stops what it started), then start fx through /mcp so that OFF
     // has a process to stop.
     await listed(2);
-    await until(async () => {
-      const { servers } = (await (await api('/mcp-servers')).json()) as { servers: any[] };
-      return servers.every((server) => server.state === 'idle');
-    });
+    await allIdle();
     const pid = await fxPid();
     expect(isAlive(pid)).toBe(true);
 
