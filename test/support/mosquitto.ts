@@ -5,11 +5,10 @@
  * Mosquitto must fail, not skip. Set HEARTH_MOSQUITTO to use a binary outside PATH.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findBinary, freePort, killChild, launchServer } from './server-process.ts';
+import { findBinary, launchServer, startThrowawayServer } from './server-process.ts';
 
 export interface TestMosquitto extends AsyncDisposable {
   /** `mqtt://127.0.0.1:<port>` */
@@ -27,54 +26,20 @@ export interface TestMosquitto extends AsyncDisposable {
 
 export async function startMosquitto(): Promise<TestMosquitto> {
   const binary = findMosquitto();
-  const dir = await mkdtemp(join(tmpdir(), 'hearth-mosquitto-'));
-  let child: ChildProcess | undefined;
-  let port = 0;
-  let config = '';
-  try {
-    // A free port can be taken between the probe and mosquitto binding it; try a few.
-    for (let attempt = 1; ; attempt++) {
-      port = await freePort();
-      config = join(dir, 'mosquitto.conf');
+  const server = await startThrowawayServer({
+    name: 'mosquitto',
+    launch: async (port, dir) => {
+      const config = join(dir, 'mosquitto.conf');
       await writeFile(config, configText(port));
-      try {
-        child = await launch(binary, config, port);
-        break;
-      } catch (error) {
-        if (attempt >= 3) throw error;
-      }
-    }
-  } catch (error) {
-    await rm(dir, { recursive: true, force: true });
-    throw error;
-  }
-
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    if (child) await killChild(child, 'SIGKILL');
-    child = undefined;
-    await rm(dir, { recursive: true, force: true });
-  };
-  const restart = async (options?: { whileDown?: () => Promise<void> | void }): Promise<void> => {
-    if (stopped) throw new Error('test mosquitto was stopped; it cannot restart');
-    if (child) await killChild(child, 'SIGKILL');
-    child = undefined;
-    try {
-      await options?.whileDown?.();
-    } finally {
-      // Back up even when `whileDown` failed, so that one failing test does not fail the rest.
-      child = await launch(binary, config, port);
-    }
-  };
-
+      return launch(binary, config, port);
+    },
+  });
   return {
-    url: `mqtt://127.0.0.1:${port}`,
-    port,
-    stop,
-    restart,
-    [Symbol.asyncDispose]: stop,
+    url: `mqtt://127.0.0.1:${server.port}`,
+    port: server.port,
+    stop: server.stop,
+    restart: server.restart,
+    [Symbol.asyncDispose]: server.stop,
   };
 }
 

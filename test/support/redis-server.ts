@@ -5,11 +5,8 @@
  * fail, not skip. Set HEARTH_REDIS_SERVER to use a binary outside PATH.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { findBinary, freePort, killChild, launchServer } from './server-process.ts';
+import { findBinary, launchServer, startThrowawayServer } from './server-process.ts';
 
 export interface TestRedis extends AsyncDisposable {
   /** `redis://127.0.0.1:<port>` */
@@ -26,51 +23,16 @@ export interface TestRedis extends AsyncDisposable {
 
 export async function startRedisServer(): Promise<TestRedis> {
   const binary = findRedisServer();
-  const dir = await mkdtemp(join(tmpdir(), 'hearth-redis-'));
-  let child: ChildProcess | undefined;
-  let port = 0;
-  try {
-    // A free port can be taken between the probe and redis binding it; try a few.
-    for (let attempt = 1; ; attempt++) {
-      port = await freePort();
-      try {
-        child = await launch(binary, port, dir);
-        break;
-      } catch (error) {
-        if (attempt >= 3) throw error;
-      }
-    }
-  } catch (error) {
-    await rm(dir, { recursive: true, force: true });
-    throw error;
-  }
-
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
-    if (child) await killChild(child, 'SIGKILL');
-    child = undefined;
-    await rm(dir, { recursive: true, force: true });
-  };
-  const restart = async (options?: { whileDown?: () => Promise<void> | void }): Promise<void> => {
-    if (stopped) throw new Error('test redis-server was stopped; it cannot restart');
-    if (child) await killChild(child, 'SIGKILL');
-    child = undefined;
-    try {
-      await options?.whileDown?.();
-    } finally {
-      // Back up even when `whileDown` failed, so that one failing test does not fail the rest.
-      child = await launch(binary, port, dir);
-    }
-  };
-
+  const server = await startThrowawayServer({
+    name: 'redis-server',
+    launch: (port, dir) => launch(binary, port, dir),
+  });
   return {
-    url: `redis://127.0.0.1:${port}`,
-    port,
-    stop,
-    restart,
-    [Symbol.asyncDispose]: stop,
+    url: `redis://127.0.0.1:${server.port}`,
+    port: server.port,
+    stop: server.stop,
+    restart: server.restart,
+    [Symbol.asyncDispose]: server.stop,
   };
 }
 

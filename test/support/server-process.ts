@@ -6,6 +6,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 
@@ -115,4 +117,61 @@ export async function launchServer(options: {
   throw new Error(
     `${options.label} ${exited ?? `did not ${options.readiness} within ${timeoutMs} ms`}\n${output.trim()}`,
   );
+}
+
+export interface ThrowawayServer {
+  port: number;
+  /** Kills the server and removes its folder. Safe to call twice. */
+  stop: () => Promise<void>;
+  /** SIGKILL (a crash), `whileDown`, then the same server again on the same port. */
+  restart: (options?: { whileDown?: () => Promise<void> | void }) => Promise<void>;
+}
+
+/**
+ * A server on a free port with its own temporary folder, started by `launch` (which resolves
+ * once it answers). A port taken between the probe and the bind is retried twice.
+ */
+export async function startThrowawayServer(options: {
+  name: string;
+  launch: (port: number, dir: string) => Promise<ChildProcess>;
+}): Promise<ThrowawayServer> {
+  const dir = await mkdtemp(join(tmpdir(), `hearth-${options.name}-`));
+  let child: ChildProcess | undefined;
+  let port = 0;
+  try {
+    for (let attempt = 1; ; attempt++) {
+      port = await freePort();
+      try {
+        child = await options.launch(port, dir);
+        break;
+      } catch (error) {
+        if (attempt >= 3) throw error;
+      }
+    }
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  let stopped = false;
+  return {
+    port,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      if (child) await killChild(child, 'SIGKILL');
+      child = undefined;
+      await rm(dir, { recursive: true, force: true });
+    },
+    restart: async (restartOptions) => {
+      if (stopped) throw new Error(`test ${options.name} was stopped; it cannot restart`);
+      if (child) await killChild(child, 'SIGKILL');
+      child = undefined;
+      try {
+        await restartOptions?.whileDown?.();
+      } finally {
+        // Back up even when `whileDown` failed, so that one failing test does not fail the rest.
+        child = await options.launch(port, dir);
+      }
+    },
+  };
 }
