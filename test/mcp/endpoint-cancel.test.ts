@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startEndpointServer, testToken, type EndpointServer } from './support/endpoint-server.ts';
 import { createFakeSource } from './support/fake-source.ts';
+import { within } from '../support/within.ts';
 
 let server: EndpointServer;
 const merged = createFakeSource({ toolCount: 3 });
@@ -16,14 +17,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.close();
 });
-
-const within = <T>(promise: Promise<T>, ms = 5_000): Promise<T> =>
-  Promise.race([
-    promise,
-    new Promise<T>((_resolve, reject) =>
-      setTimeout(() => reject(new Error(`not within ${ms} ms`)), ms),
-    ),
-  ]);
 
 function post(body: unknown, headers: Record<string, string>, signal?: AbortSignal) {
   return fetch(`${server.origin}/mcp`, {

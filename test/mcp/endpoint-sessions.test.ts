@@ -12,6 +12,7 @@ import {
   type EndpointServer,
 } from './support/endpoint-server.ts';
 import { createFakeSource } from './support/fake-source.ts';
+import { within } from '../support/within.ts';
 
 let server: EndpointServer;
 const merged = createFakeSource({ toolCount: 10, prefix: 'home__' });
@@ -23,14 +24,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.close();
 });
-
-const within = <T>(promise: Promise<T>, ms = 5_000): Promise<T> =>
-  Promise.race([
-    promise,
-    new Promise<T>((_resolve, reject) =>
-      setTimeout(() => reject(new Error(`not within ${ms} ms`)), ms),
-    ),
-  ]);
 
 async function until(check: () => boolean, ms = 5_000): Promise<void> {
   const end = Date.now() + ms;
