@@ -28,13 +28,13 @@ export class ToolCatalogue {
 
   /** All tools by name; a later source never shadows an earlier one's name. */
   all(): Map<string, Tool> {
-    return this.#collect(() => true);
+    return byName(this.entries(), () => true);
   }
 
   /** Every tool with whether it comes from a large source (for the central service's list). */
-  entries(): Array<{ tool: Tool; large: boolean }> {
+  entries(): Entry[] {
     const seen = new Set<string>();
-    const result: Array<{ tool: Tool; large: boolean }> = [];
+    const result: Entry[] = [];
     for (const source of this.#sources) {
       for (const tool of source.tools()) {
         if (seen.has(tool.name)) continue;
@@ -49,8 +49,10 @@ export class ToolCatalogue {
   forProfile(allow: readonly string[] | undefined, mode: ToolMode = 'direct'): Map<string, Tool> {
     if (!allow || allow.length === 0) return new Map();
     const allowed = (tool: Tool) => matchesAny(tool.name, allow);
-    const result = this.#collect((source, tool) => !source.large && allowed(tool));
-    const large = this.#collect((source, tool) => source.large === true && allowed(tool));
+    // Each source is asked once per turn (a device source builds its tools when asked).
+    const entries = this.entries();
+    const result = byName(entries, ({ tool, large }) => !large && allowed(tool));
+    const large = byName(entries, (entry) => entry.large && allowed(entry.tool));
     const search = mode === 'search' || (mode === 'auto' && large.size > autoSearchAbove);
     if (!search || large.size === 0) {
       for (const [name, tool] of large) if (!result.has(name)) result.set(name, tool);
@@ -59,14 +61,12 @@ export class ToolCatalogue {
     for (const tool of metaTools(large)) if (!result.has(tool.name)) result.set(tool.name, tool);
     return result;
   }
+}
 
-  #collect(keep: (source: ToolSource, tool: Tool) => boolean): Map<string, Tool> {
-    const byName = new Map<string, Tool>();
-    for (const source of this.#sources) {
-      for (const tool of source.tools()) {
-        if (!byName.has(tool.name) && keep(source, tool)) byName.set(tool.name, tool);
-      }
-    }
-    return byName;
-  }
+type Entry = { tool: Tool; large: boolean };
+
+function byName(entries: readonly Entry[], keep: (entry: Entry) => boolean): Map<string, Tool> {
+  const result = new Map<string, Tool>();
+  for (const entry of entries) if (keep(entry)) result.set(entry.tool.name, entry.tool);
+  return result;
 }
