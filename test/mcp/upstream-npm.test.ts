@@ -11,11 +11,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function rssMb(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024;
-}
-
 describe('real npm MCP servers over stdio', () => {
   it('lists and calls server-everything and server-memory', async () => {
     const temp = await tempDb();
@@ -30,15 +25,10 @@ describe('real npm MCP servers over stdio', () => {
     });
     cleanups.push(() => aggregator.stop());
 
-    const started = performance.now();
     await aggregator.discover({ concurrency: 1, keepRunning: true });
-    const spawnMs = performance.now() - started;
     const everything = aggregator.server('everything')!;
     expect(everything).toMatchObject({ state: 'ready', transport: 'stdio', era: '2025-11-25' });
     expect(everything.toolCount).toBeGreaterThan(5);
-    console.log(
-      `[numbers] server-everything + server-memory spawn+list: ${spawnMs.toFixed(0)} ms; RSS everything ${(await rssMb(everything.pid!)).toFixed(1)} MB, memory ${(await rssMb(aggregator.server('memory')!.pid!)).toFixed(1)} MB`,
-    );
 
     const source = createMcpToolSource(aggregator);
     const signal = new AbortController().signal;

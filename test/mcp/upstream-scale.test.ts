@@ -46,25 +46,15 @@ describe('300 configured servers', () => {
       });
     }
 
-    const heapBefore = process.memoryUsage().heapUsed;
-    const started = performance.now();
     const aggregator = new McpAggregator({ db: temp.db, file });
     cleanups.push(() => aggregator.stop());
     const tools = aggregator.tools();
-    const startupMs = performance.now() - started;
-    const heapPerServer = (process.memoryUsage().heapUsed - heapBefore) / 300;
+    // Start-up time and memory per server are measured by bench/mcp.ts, not here.
     expect(tools).toHaveLength(1500);
-    expect(startupMs).toBeLessThan(2_000);
     expect(await spawned()).toEqual([]);
-
-    aggregator.onChange(() => undefined);
-    const listStarted = performance.now();
-    for (let round = 0; round < 20; round++) {
-      // Every listing after a change rebuilds the merged catalogue: the worst case.
-      await aggregator.reload(file);
-      aggregator.tools();
-    }
-    const rebuildMs = (performance.now() - listStarted) / 20;
+    // The same file again restarts nothing.
+    expect(await aggregator.reload(file)).toEqual({ added: [], removed: [], restarted: [] });
+    expect(aggregator.tools()).toHaveLength(1500);
 
     // Use a handful: a cached server, two never-listed ones, and an HTTP one.
     await aggregator.callTool('s3__echo', { text: 'x' }).catch(() => undefined);
@@ -84,9 +74,6 @@ describe('300 configured servers', () => {
       .sort();
     expect(running).toEqual(['h0', 's200', 's201', 's3']);
     expect(await spawned()).toHaveLength(3);
-    console.log(
-      `[numbers] 300 servers: construct+first list ${startupMs.toFixed(1)} ms, reload+rebuild ${rebuildMs.toFixed(2)} ms, ~${(heapPerServer / 1024).toFixed(1)} KB heap per configured server (half with 10 cached tools)`,
-    );
     await aggregator.stop();
     expect(await spawned()).toEqual([]);
   });
