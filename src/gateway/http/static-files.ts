@@ -8,6 +8,7 @@ const files: ReadonlyArray<{ route: string; file: string; type: string }> = [
   { route: '/', file: 'index.html', type: 'text/html; charset=utf-8' },
   { route: '/app.js', file: 'app.js', type: 'text/javascript; charset=utf-8' },
   { route: '/devices.js', file: 'devices.js', type: 'text/javascript; charset=utf-8' },
+  { route: '/panel.js', file: 'panel.js', type: 'text/javascript; charset=utf-8' },
   { route: '/mcp-servers.js', file: 'mcp-servers.js', type: 'text/javascript; charset=utf-8' },
   { route: '/style.css', file: 'style.css', type: 'text/css; charset=utf-8' },
 ];

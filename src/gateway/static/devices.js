@@ -5,6 +5,7 @@
  * ack carries the confirmed state); a failure is shown on the device, never as success.
  * Device names and states reach the page only through `textContent`.
  */
+import { bindToggle, switchButton } from './panel.js';
 
 /** A binary `state` the panel can switch: the values to send for on and off. */
 function switchOf(device) {
@@ -50,10 +51,7 @@ export function createDevicesPanel({ root, toggle, request, onError }) {
   let bridge = null;
   let available = false;
 
-  toggle.addEventListener('click', () => {
-    root.hidden = !root.hidden;
-    toggle.setAttribute('aria-expanded', String(!root.hidden));
-  });
+  bindToggle(toggle, root);
 
   function render() {
     toggle.hidden = !available;
@@ -107,17 +105,15 @@ export function createDevicesPanel({ root, toggle, request, onError }) {
     item.append(name, detail);
     const control = switchOf(device);
     if (control) {
-      const button = document.createElement('button');
-      button.type = 'button';
-      button.className = 'device-switch';
-      button.dataset.testid = 'device-switch';
       const on = device.state?.state === control.on;
-      button.setAttribute('role', 'switch');
-      button.setAttribute('aria-checked', String(on));
-      button.setAttribute('aria-label', `${shortName(device)} ${on ? 'on' : 'off'}`);
-      button.textContent = pending.has(device.id) ? '…' : on ? 'On' : 'Off';
-      button.disabled = pending.has(device.id) || device.availability === 'offline';
-      button.addEventListener('click', () => void flip(device, on ? control.off : control.on));
+      const button = switchButton({
+        testid: 'device-switch',
+        label: shortName(device),
+        on,
+        pending: pending.has(device.id),
+        disabled: device.availability === 'offline',
+        onClick: () => void flip(device, on ? control.off : control.on),
+      });
       item.append(button);
     }
     return item;

@@ -4,6 +4,7 @@
  * is read once after `welcome` and then follows the `mcp.servers` frames Hearth sends on every
  * change (from any admin, any UI). Names and errors reach the page only through `textContent`.
  */
+import { bindToggle, switchButton } from './panel.js';
 
 const stateLabel = {
   off: 'off',
@@ -18,10 +19,7 @@ export function createMcpServersPanel({ root, toggle, token, onError }) {
   let admin = false;
   const pending = new Set();
 
-  toggle.addEventListener('click', () => {
-    root.hidden = !root.hidden;
-    toggle.setAttribute('aria-expanded', String(!root.hidden));
-  });
+  bindToggle(toggle, root);
 
   function render() {
     toggle.hidden = !admin || servers.length === 0;
@@ -51,16 +49,13 @@ export function createMcpServersPanel({ root, toggle, token, onError }) {
         ? `failed: ${server.lastError}`
         : `${stateLabel[server.state] ?? server.state} · ${tools}`;
     if (server.state === 'failed') detail.classList.add('failed');
-    const button = document.createElement('button');
-    button.type = 'button';
-    button.className = 'device-switch';
-    button.dataset.testid = 'mcp-server-switch';
-    button.setAttribute('role', 'switch');
-    button.setAttribute('aria-checked', String(server.enabled));
-    button.setAttribute('aria-label', `${server.name} ${server.enabled ? 'on' : 'off'}`);
-    button.textContent = pending.has(server.name) ? '…' : server.enabled ? 'On' : 'Off';
-    button.disabled = pending.has(server.name);
-    button.addEventListener('click', () => void flip(server));
+    const button = switchButton({
+      testid: 'mcp-server-switch',
+      label: server.name,
+      on: server.enabled,
+      pending: pending.has(server.name),
+      onClick: () => void flip(server),
+    });
     item.append(name, detail, button);
     return item;
   }
