@@ -65,6 +65,69 @@ describe('HTTP upstreams', () => {
     );
   });
 
+  it('reads calls answered with plain JSON, and unknown tools as protocol errors', async () => {
+    const fixture = await startHttpFixture('json');
+    cleanups.push(() => fixture.stop());
+    const aggregator = await aggregatorFor({ web: { url: fixture.url('/mcp') } });
+    expect((await aggregator.callTool('web__echo', { text: 'json' })).content).toEqual([
+      { type: 'text', text: 'echo: json' },
+    ]);
+    // Progress cannot ride a JSON answer; the call still ends with its result.
+    const result = await aggregator.callTool('web__slow', { steps: 2, stepMs: 10 });
+    expect(result.content).toEqual([{ type: 'text', text: 'done after 2 steps' }]);
+    const failure = await aggregator
+      .upstream('web')!
+      .callTool('no-such-tool', {})
+      .catch((error: unknown) => error);
+    expect(failure).toMatchObject({ name: 'ProtocolError', code: -32602 });
+  });
+
+  it('times out a call with no answer and no progress, and cancels it upstream', async () => {
+    const fixture = await startHttpFixture('streamable');
+    cleanups.push(() => fixture.stop());
+    const temp = await tempDb();
+    cleanups.push(() => temp[Symbol.asyncDispose]());
+    const aggregator = new McpAggregator({
+      db: temp.db,
+      file: serversFile({ web: { url: fixture.url('/mcp') } }),
+      callTimeoutMs: 200,
+    });
+    cleanups.push(() => aggregator.stop());
+    // Progress every 50 ms keeps a longer call alive past the 200 ms timeout.
+    const kept = await aggregator.callTool(
+      'web__slow',
+      { steps: 6, stepMs: 50 },
+      { onProgress: () => undefined },
+    );
+    expect(kept.content).toEqual([{ type: 'text', text: 'done after 6 steps' }]);
+    await expect(aggregator.callTool('web__slow', { steps: 1, stepMs: 2_000 })).rejects.toThrow(
+      /timed out/,
+    );
+    let counts: Record<string, unknown> | undefined;
+    for (let tries = 0; tries < 50 && counts?.cancelled !== 1; tries += 1) {
+      if (tries > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+      counts = (await aggregator.callTool('web__cancellations', {})).structuredContent as
+        Record<string, unknown> | undefined;
+    }
+    expect(counts).toMatchObject({ cancelled: 1 });
+  });
+
+  it('opens a new session when a restarted server no longer knows the old one', async () => {
+    const first = await startHttpFixture('streamable');
+    const aggregator = await aggregatorFor({ web: { url: first.url('/mcp') } });
+    const pidOf = async (): Promise<number> => {
+      const [block] = (await aggregator.callTool('web__pid', {})).content;
+      return Number(block?.type === 'text' ? block.text : NaN);
+    };
+    expect(await pidOf()).toBe(first.pid);
+    await first.stop();
+    const second = await startHttpFixture('streamable', 'http-streamable', first.port);
+    cleanups.push(() => second.stop());
+    // The call reached the new process through a new session, not an error.
+    expect(await pidOf()).toBe(second.pid);
+    expect(aggregator.server('web')).toMatchObject({ state: 'ready' });
+  });
+
   it('falls back to legacy SSE, caches that verdict, and honours a forced type', async () => {
     const fixture = await startHttpFixture('sse');
     cleanups.push(() => fixture.stop());

@@ -78,14 +78,18 @@ export interface HttpFixture extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
-/** Starts the HTTP fixture server (`streamable` or `sse`) as a real process. */
+/**
+ * Starts the HTTP fixture server (`streamable`, `json` or `sse`) as a real process, on a free
+ * port or on `port` (to restart it where its clients expect it).
+ */
 export async function startHttpFixture(
-  mode: 'streamable' | 'sse',
+  mode: 'streamable' | 'json' | 'sse',
   name = `http-${mode}`,
+  fixedPort = 0,
 ): Promise<HttpFixture> {
   const child: ChildProcess = spawn(
     process.execPath,
-    [join(fixtures, 'http-server.ts'), mode, name],
+    [join(fixtures, 'http-server.ts'), mode, name, String(fixedPort)],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },

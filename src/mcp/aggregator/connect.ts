@@ -12,6 +12,7 @@ import {
   type DiscoverResult,
   type Transport,
 } from '@modelcontextprotocol/client';
+import { httpToolCaller, type HttpToolCaller } from './http-tool-call.ts';
 import type { ServerEntry } from './servers-file.ts';
 import { ProcessTreeTransport } from './stdio-process.ts';
 
@@ -34,6 +35,8 @@ export interface Connection {
   pid: number | undefined;
   /** Whether the underlying process is alive (always true for HTTP). */
   alive(): boolean;
+  /** `tools/call` without the SDK client's overhead (2025-era Streamable HTTP sessions). */
+  callTool?: HttpToolCaller | undefined;
 }
 
 export interface ConnectOptions {
@@ -81,7 +84,18 @@ export async function connectUpstream(options: ConnectOptions): Promise<Connecti
         : new StreamableHTTPClientTransport(url, { requestInit });
     try {
       const connection = await open(options, transport, kind);
-      return { ...connection, pid: undefined, alive: () => true };
+      const fast =
+        transport instanceof StreamableHTTPClientTransport
+          ? httpToolCaller(connection.client, transport, url, spec.headers)
+          : undefined;
+      if (fast) {
+        const onclose = connection.client.onclose;
+        connection.client.onclose = () => {
+          fast.close();
+          onclose?.();
+        };
+      }
+      return { ...connection, pid: undefined, alive: () => true, callTool: fast?.call };
     } catch (error) {
       lastError = error;
     }

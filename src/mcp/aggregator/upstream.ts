@@ -14,6 +14,7 @@ import type {
 import { ErrorCode, HearthError } from '../../common/errors.ts';
 import type { Catalogue } from './catalogue-store.ts';
 import { connectUpstream, type Connection, type ConnectVerdict } from './connect.ts';
+import { SessionGone } from './http-tool-call.ts';
 import { InFlightCalls } from './in-flight.ts';
 import { listCatalogue } from './list-catalogue.ts';
 import { redact, type ServerEntry } from './servers-file.ts';
@@ -29,6 +30,7 @@ import {
 export * from './upstream-types.ts';
 
 const ignoreProgress = (): void => undefined;
+const callTimeout = 60_000;
 const emptyCatalogue: Catalogue = { tools: [], prompts: [], resources: [] };
 
 export class Upstream {
@@ -141,9 +143,26 @@ export class Upstream {
     args: Record<string, unknown>,
     options: CallOptions = {},
   ): Promise<CallToolResult> {
-    return this.#request(options, (connection, requestOptions) =>
-      connection.client.callTool({ name, arguments: args }, requestOptions),
-    );
+    const params = { name, arguments: args };
+    return this.#request(options, async (connection, requestOptions) => {
+      if (!connection.callTool) return connection.client.callTool(params, requestOptions);
+      const fast = {
+        ...requestOptions,
+        signal: requestOptions.signal!,
+        timeout: requestOptions.timeout ?? callTimeout,
+      };
+      try {
+        return await connection.callTool(params, fast);
+      } catch (error) {
+        if (!(error instanceof SessionGone)) throw error;
+      }
+      // The server forgot the session (it restarted) before running anything: open a new
+      // session and send the call once more.
+      const renewed = await this.#renew(connection);
+      return renewed.callTool
+        ? renewed.callTool(params, fast)
+        : renewed.client.callTool(params, requestOptions);
+    });
   }
 
   getPrompt(
@@ -205,7 +224,7 @@ export class Upstream {
           // notification resets the timeout, so long calls that report progress never time out.
           onprogress: options.onProgress ?? ignoreProgress,
           resetTimeoutOnProgress: true,
-          timeout: this.#options.callTimeoutMs ?? 60_000,
+          timeout: this.#options.callTimeoutMs ?? callTimeout,
         }),
       );
     } finally {
@@ -229,6 +248,16 @@ export class Upstream {
       this.#starting = undefined;
     });
     return this.#starting;
+  }
+
+  /** Replaces a connection whose session the server dropped; other callers share the new one. */
+  async #renew(stale: Connection): Promise<Connection> {
+    if (this.#connection === stale) {
+      this.#generation += 1;
+      this.#connection = undefined;
+      await stale.client.close().catch(() => undefined);
+    }
+    return this.#ready();
   }
 
   async #start(): Promise<Connection> {

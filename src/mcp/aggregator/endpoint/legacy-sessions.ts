@@ -35,6 +35,8 @@ interface Session {
   open: number;
   /** Ends the bodies still streaming to the client (SSE of calls and the GET stream). */
   bodies: Set<() => void>;
+  /** Calls answered outside the SDK (fast-tool-call.ts), by JSON-RPC request id. */
+  calls: Map<string | number, AbortController>;
   lastSeen: number;
   closed: boolean;
 }
@@ -79,6 +81,56 @@ export class LegacySessions {
     }
   }
 
+  /**
+   * Starts a request of a live session that is answered outside the SDK's transport: counted
+   * as open until `end`, aborted by a `notifications/cancelled` naming it ({@link cancelCall})
+   * or by the session's end. Undefined when there is no such session for this path and
+   * principal, or a call with that id is already running in it.
+   */
+  beginCall(
+    id: string,
+    target: { key: string; principal: string },
+    requestId: string | number,
+  ): { signal: AbortSignal; abort: (reason: string) => void; end: () => void } | undefined {
+    const session = this.#find(id, target);
+    if (!session || session.calls.has(requestId)) return undefined;
+    const controller = new AbortController();
+    session.calls.set(requestId, controller);
+    session.open += 1;
+    session.lastSeen = Date.now();
+    let ended = false;
+    const end = (): void => {
+      if (ended) return;
+      ended = true;
+      session.calls.delete(requestId);
+      session.open -= 1;
+      session.lastSeen = Date.now();
+    };
+    const abort = (reason: string): void => controller.abort(new Error(reason));
+    return { signal: controller.signal, abort, end };
+  }
+
+  /** Aborts a call started with {@link beginCall}; false when the session has no such call. */
+  cancelCall(
+    id: string,
+    target: { key: string; principal: string },
+    requestId: string | number,
+    reason: string,
+  ): boolean {
+    const call = this.#find(id, target)?.calls.get(requestId);
+    if (!call) return false;
+    call.abort(new Error(reason));
+    return true;
+  }
+
+  #find(id: string, target: { key: string; principal: string }): Session | undefined {
+    const session = this.#sessions.get(id);
+    if (!session || session.closed) return undefined;
+    return session.key === target.key && session.principal === target.principal
+      ? session
+      : undefined;
+  }
+
   /** Counts the response as open until its body ends; a closing session ends it. */
   #track(session: Session, response: Response): Response {
     let end: () => void = () => undefined;
@@ -116,6 +168,7 @@ export class LegacySessions {
           detach,
           open: 1,
           bodies: new Set(),
+          calls: new Map(),
           lastSeen: Date.now(),
           closed: false,
         };
@@ -152,6 +205,7 @@ export class LegacySessions {
     this.#sessions.delete(session.id);
     session.detach();
     for (const end of [...session.bodies]) end();
+    for (const call of session.calls.values()) call.abort(new Error('The MCP session was closed'));
     // Closing aborts the handlers still running, so their sources see the abort.
     await session.server.close().catch((error: unknown) => {
       this.#options.logger.warn({ err: error }, 'closing an MCP session failed');

@@ -14,7 +14,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../../../common/logger.ts';
 import { LegacySessions } from './legacy-sessions.ts';
 import { ModernHandlers } from './modern-handlers.ts';
-import { serveOnNode } from './node-bridge.ts';
+import { tryFastToolCall, type FastToolCallOptions } from './fast-tool-call.ts';
+import { answer, bodyError, readBody, serveOnNode } from './node-bridge.ts';
 import { jsonRpcError } from './responses.ts';
 import { createSourceServer } from './source-server.ts';
 import type { McpSource } from './source.ts';
@@ -124,6 +125,15 @@ export function registerMcpEndpoint(
     return modern.handle(request, { key, source, create: (s) => create(s, name) });
   }
 
+  const fast: FastToolCallOptions = {
+    sessions,
+    authenticate: options.authenticate,
+    source: (serverName) =>
+      serverName === undefined ? options.merged : options.server(serverName),
+    allowedHosts: options.allowedHosts,
+    logger,
+  };
+
   void app.register((scope, _opts, done) => {
     // The MCP transports read the body themselves (and answer its errors as JSON-RPC).
     scope.removeAllContentTypeParsers();
@@ -137,9 +147,22 @@ export function registerMcpEndpoint(
         handler: async (request, reply) => {
           reply.hijack();
           const serverName = request.params.server;
-          await serveOnNode(request.raw, reply.raw, {
+          const { raw: req } = request;
+          const res = reply.raw;
+          let body: string | undefined;
+          if (req.method === 'POST') {
+            try {
+              body = await readBody(req);
+            } catch (error) {
+              await answer(res, bodyError(error, logger));
+              return;
+            }
+            if (await tryFastToolCall(req, res, body, serverName, fast)) return;
+          }
+          await serveOnNode(req, res, {
             handle: (webRequest) => serve(webRequest, serverName),
             logger,
+            body,
           });
         },
       });

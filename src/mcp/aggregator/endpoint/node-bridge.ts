@@ -5,14 +5,58 @@
  * aborted when the client goes away, which is how a 2026-era call is cancelled.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { toWebRequest } from '@modelcontextprotocol/node';
 import type { Logger } from '../../../common/logger.ts';
 import { jsonRpcError } from './responses.ts';
 
+/** The largest request body read (the SDK's own default, 4 MiB). */
+export const maxBodyBytes = 4 * 1024 * 1024;
+
+export class BodyTooLargeError extends Error {
+  constructor() {
+    super(`Request body over ${maxBodyBytes} bytes`);
+    this.name = 'RequestBodyTooLargeError';
+  }
+}
+
+/** Reads a request's body as text, refusing more than {@link maxBodyBytes}. */
+export async function readBody(req: IncomingMessage): Promise<string> {
+  if (Number(req.headers['content-length']) > maxBodyBytes) throw new BodyTooLargeError();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.byteLength;
+    if (size > maxBodyBytes) throw new BodyTooLargeError();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The web-standard request for `req`, whose body (if any) was already read as `body`. */
+function webRequest(req: IncomingMessage, body: string | undefined, signal: AbortSignal): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined || name.startsWith(':')) continue;
+    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
+    else headers.set(name, value);
+  }
+  const url = `http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`;
+  const method = req.method ?? 'GET';
+  const withBody = body !== undefined && body.length > 0 && method !== 'GET' && method !== 'HEAD';
+  return new Request(url, { method, headers, signal, ...(withBody ? { body } : {}) });
+}
+
+/**
+ * Answers `req` with `handle`'s response. `body` is the request's body when the caller has
+ * read it already (a POST); otherwise it is read here.
+ */
 export async function serveOnNode(
   req: IncomingMessage,
   res: ServerResponse,
-  options: { handle: (request: Request) => Promise<Response>; logger: Logger },
+  options: {
+    handle: (request: Request) => Promise<Response>;
+    logger: Logger;
+    body?: string | undefined;
+  },
 ): Promise<void> {
   const abort = new AbortController();
   let finished = false;
@@ -21,40 +65,62 @@ export async function serveOnNode(
   });
   let response: Response;
   try {
-    const request = await toWebRequest(req, undefined, { signal: abort.signal });
+    const method = req.method ?? 'GET';
+    const body =
+      options.body ?? (method === 'GET' || method === 'HEAD' ? undefined : await readBody(req));
+    const request = webRequest(req, body, abort.signal);
     response = await options.handle(request);
   } catch (error) {
-    const tooLarge = (error as { name?: string }).name === 'RequestBodyTooLargeError';
-    if (!tooLarge) options.logger.error({ err: error }, 'MCP endpoint failed');
-    response = tooLarge
-      ? jsonRpcError(413, -32000, 'Request body too large')
-      : jsonRpcError(500, -32603, 'Internal error');
+    response = bodyError(error, options.logger);
   }
+  await answer(res, response, abort.signal, () => {
+    finished = true;
+  });
+}
+
+/** The answer to a request that failed before a handler had it (413, or a logged 500). */
+export function bodyError(error: unknown, logger: Logger): Response {
+  if (error instanceof BodyTooLargeError)
+    return jsonRpcError(413, -32000, 'Request body too large');
+  logger.error({ err: error }, 'MCP endpoint failed');
+  return jsonRpcError(500, -32603, 'Internal error');
+}
+
+/**
+ * Writes `response` to `res`: status and headers at once, then the body as it comes until it
+ * ends or `signal` (the client went away) aborts. `finished` runs just before the end.
+ */
+export async function answer(
+  res: ServerResponse,
+  response: Response,
+  signal?: AbortSignal,
+  finished: () => void = () => undefined,
+): Promise<void> {
   res.writeHead(response.status, Object.fromEntries(response.headers));
   res.flushHeaders();
   if (response.body === null) {
-    finished = true;
+    finished();
     res.end();
     return;
   }
   try {
     for await (const chunk of response.body) {
-      if (abort.signal.aborted) break;
+      if (signal?.aborted) break;
       if (!res.write(chunk)) {
         await new Promise<void>((resolve) => {
           const done = (): void => {
             res.off('drain', done);
-            abort.signal.removeEventListener('abort', done);
+            signal?.removeEventListener('abort', done);
             resolve();
           };
           res.on('drain', done);
-          abort.signal.addEventListener('abort', done);
+          signal?.addEventListener('abort', done);
         });
       }
     }
   } catch {
     // The body failed or was cancelled; end what was sent.
   }
-  finished = true;
+  finished();
   res.end();
 }

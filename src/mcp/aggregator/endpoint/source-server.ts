@@ -25,7 +25,8 @@ export interface SourceServerOptions {
   logger: Logger;
 }
 
-function translate(error: unknown, signal: AbortSignal, logger: Logger): unknown {
+/** Turns what a source threw into what the client is told (see the module comment). */
+export function translate(error: unknown, signal: AbortSignal, logger: Logger): unknown {
   if (error instanceof McpNotFoundError) {
     return error.kind === 'resource'
       ? new ResourceNotFoundError(error.key)
