@@ -113,3 +113,25 @@ it('gives everything it does not take the SDK’s own answers', async () => {
   expect(events).toContain('"id":9');
   expect(events).toContain('"id":10');
 });
+
+it('refuses a body over 4 MiB with 413, whether its length was announced or not', async () => {
+  const huge = JSON.stringify(call(11, 'echo')).replace('"n":11', `"n":"${'x'.repeat(4_300_000)}"`);
+  const announced = await post(huge, inSession);
+  expect(announced.status).toBe(413);
+  expect(await announced.json()).toMatchObject({ error: { code: -32000 } });
+  const streamed = await fetch(`${server.origin}/mcp`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      authorization: `Bearer ${testToken}`,
+      ...inSession,
+    },
+    body: new Blob([huge]).stream(),
+    duplex: 'half',
+  } as RequestInit);
+  expect(streamed.status).toBe(413);
+  await streamed.text();
+  // The session still answers.
+  expect((await post(call(12, 'echo'), inSession)).status).toBe(200);
+});
