@@ -11,6 +11,7 @@
  * - Memory: Hearth's RSS with every server configured (none running) minus its RSS with none,
  *   per configured server.
  */
+import { spawn } from 'node:child_process';
 import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,7 +42,14 @@ export interface McpResult {
   startupMs: { cached: Summary; firstStart: number; emptyFile: Summary };
   discoveryMs: number;
   listMs: { onePage: Summary; wholeCatalogue: Summary; pages: number };
-  callMs: { direct: Summary; throughHearth: Summary; addedP50: number; addedP99: number };
+  callMs: {
+    direct: Summary;
+    /** Through a bare HTTP relay process (bench/support/http-relay.ts) to the same upstream. */
+    throughRelay?: Summary;
+    throughHearth: Summary;
+    addedP50: number;
+    addedP99: number;
+  };
   memory: {
     rssEmptyMiB: number;
     rssConfiguredMiB: number;
@@ -49,6 +57,32 @@ export interface McpResult {
     /** In this process, after full GCs: the aggregator with every server and its catalogue. */
     heapPerServerKiB: number;
     rssPerServerInProcessKiB: number;
+  };
+}
+
+/** The bare relay of bench/support/http-relay.ts in its own process, in front of `target`. */
+async function startRelay(target: string): Promise<{ origin: string } & AsyncDisposable> {
+  const child = spawn(
+    process.execPath,
+    [join(import.meta.dirname, 'support', 'http-relay.ts'), target],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('exit', () => reject(new Error('the relay exited')));
+    child.stdout.once('data', (data: Buffer) =>
+      resolve(Number(/listening (\d+)/.exec(String(data))?.[1])),
+    );
+  });
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    [Symbol.asyncDispose]: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    },
   };
 }
 
@@ -232,29 +266,38 @@ export async function runMcp(options: McpOptions = mcpDefaults): Promise<McpResu
     });
 
     await using direct = await connectClient(fixtures[0]!.url('/mcp'), { era: 'legacy' });
+    // The floor any aggregator pays: a bare HTTP relay process in front of the same upstream.
+    await using relay = await startRelay(fixtures[0]!.url(''));
+    await using relayed = await connectClient(`${relay.origin}/mcp`, { era: 'legacy' });
     const args = { text: 'x'.repeat(64) };
-    // Warm both paths (Hearth starts the upstream on the first call).
-    for (let i = 0; i < 20; i++) {
-      await direct.client.callTool({ name: 'echo', arguments: args });
-      await client.callTool({ name: 'h0__echo', arguments: args });
-    }
-    const directMs: number[] = [];
-    const hearthMs: number[] = [];
+    const paths = {
+      direct: () => direct.client.callTool({ name: 'echo', arguments: args }),
+      relay: () => relayed.client.callTool({ name: 'echo', arguments: args }),
+      hearth: () => client.callTool({ name: 'h0__echo', arguments: args }),
+    };
+    type Path = keyof typeof paths;
+    const orders: Path[][] = [
+      ['direct', 'relay', 'hearth'],
+      ['hearth', 'direct', 'relay'],
+      ['relay', 'hearth', 'direct'],
+    ];
+    // Warm every path (Hearth starts the upstream on the first call).
+    for (let i = 0; i < 20; i++) for (const path of orders[0]!) await paths[path]();
+    const callTimes: Record<Path, number[]> = { direct: [], relay: [], hearth: [] };
     for (let i = 0; i < options.calls; i++) {
-      const order = i % 2 === 0;
-      for (const which of order ? ['direct', 'hearth'] : ['hearth', 'direct']) {
+      for (const path of orders[i % orders.length]!) {
         const started = now();
-        if (which === 'direct') await direct.client.callTool({ name: 'echo', arguments: args });
-        else await client.callTool({ name: 'h0__echo', arguments: args });
-        (which === 'direct' ? directMs : hearthMs).push(now() - started);
+        await paths[path]();
+        callTimes[path].push(now() - started);
       }
     }
     await viaHearth[Symbol.asyncDispose]();
     await hearth.stop();
     running.pop();
     const inProcess = await aggregatorMemory(join(dir, 'data'), file, options.servers);
-    const directSummary = roundSummary(summarize(directMs));
-    const hearthSummary = roundSummary(summarize(hearthMs));
+    const directSummary = roundSummary(summarize(callTimes.direct));
+    const relaySummary = roundSummary(summarize(callTimes.relay));
+    const hearthSummary = roundSummary(summarize(callTimes.hearth));
     const cachedSummary = roundSummary(summarize(cachedStarts));
     return {
       options,
@@ -268,6 +311,7 @@ export async function runMcp(options: McpOptions = mcpDefaults): Promise<McpResu
       listMs: { onePage, wholeCatalogue: whole, pages },
       callMs: {
         direct: directSummary,
+        throughRelay: relaySummary,
         throughHearth: hearthSummary,
         addedP50: round(hearthSummary.p50 - directSummary.p50, 3),
         addedP99: round(hearthSummary.p99 - directSummary.p99, 3),
