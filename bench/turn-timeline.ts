@@ -1,9 +1,11 @@
 /**
  * Diagnostic, not part of `npm run bench`: where Hearth spends the time of one turn before the
  * first token. Runs Hearth in this process with timers wrapped around its steps (router.accept,
- * hub.emit, the OpenAI provider, the SQLite store), the tests' echo double in a child process,
- * and one WebSocket client in this process. Usage: node bench/turn-timeline.ts [turns]
+ * hub.emit, the OpenAI provider, the SQLite store, the provider request's socket writes), the
+ * tests' echo double in a child process, and one WebSocket client in this process.
+ * Usage: node bench/turn-timeline.ts [turns]
  */
+import { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { OpenAIChatProvider } from '../src/adapters/openai/openai-provider.ts';
 import { SqliteConversationStore } from '../src/mcp/service/store/conversation-store.ts';
@@ -17,19 +19,17 @@ const marks: Record<string, number> = {};
 const storeTimes: Record<string, number[]> = {};
 
 const storeProto = SqliteConversationStore.prototype as any;
-for (const name of [
-  'transaction',
-  'createConversation',
-  'insertMessage',
-  'listMessages',
-  'setLastSeq',
-  'updateMessage',
-]) {
+for (const name of ['transaction', 'lastSeq', 'setLastSeq', 'updateMessage']) {
   const original = storeProto[name];
   storeProto[name] = function (...args: unknown[]) {
     const started = now();
     const result = original.apply(this, args);
-    (storeTimes[name] ??= []).push(now() - started);
+    const ended = now();
+    (storeTimes[name] ??= []).push(ended - started);
+    if (name === 'transaction') {
+      marks.commitStart ??= started;
+      marks.commitEnd ??= ended;
+    }
     return result;
   };
 }
@@ -49,15 +49,24 @@ providerProto.stream = async function* (
 
 const double = startChild('support/double-server.ts');
 const { baseURL } = await double.call<{ baseURL: string }>('start', { kind: 'echo' });
+// The provider request leaves when its bytes are written to the double's socket.
+const doublePort = Number(new URL(baseURL).port);
+const socketProto = Socket.prototype as any;
+const write = socketProto.write;
+socketProto.write = function (this: Socket, ...args: unknown[]) {
+  if (this.remotePort === doublePort) marks.requestWritten ??= now();
+  return write.apply(this, args);
+};
+
 const hearth = await startTestHearth({
   providerBaseURL: baseURL,
   config: { log: { level: 'warn' }, limits: { messagesPerSecond: 1e5, messageBurst: 1e5 } },
 });
 const router = hearth.hearth.router as any;
 const accept = router.accept.bind(router);
-router.accept = (input: unknown) => {
+router.accept = async (input: unknown) => {
   marks.acceptStart = now();
-  const turn = accept(input);
+  const turn = await accept(input);
   marks.acceptEnd = now();
   const start = turn.start;
   turn.start = () => {
@@ -101,19 +110,25 @@ for (let i = 0; i < warmup + turns; i++) {
   const m = marks as Record<
     | 'acceptStart'
     | 'acceptEnd'
+    | 'commitStart'
+    | 'commitEnd'
     | 'start'
     | 'startedEmitted'
     | 'providerCall'
+    | 'requestWritten'
     | 'providerFirst'
     | 'deltaEmitted',
     number
   >;
   const add = (step: string, ms: number): void => void (steps[step] ??= []).push(ms);
-  add('client send → router.accept (WebSocket hop, zod)', m.acceptStart - sent);
-  add('router.accept (SQLite writes, history)', m.acceptEnd - m.acceptStart);
-  add('accept → turn.start (ack frame)', m.start - m.acceptEnd);
-  add('turn.start → provider.stream', m.providerCall - m.start);
-  add('  of which emit turn.started (seq save, frame)', m.startedEmitted);
+  add('client send → router.accept (WebSocket hop, checks)', m.acceptStart - sent);
+  add('router.accept → provider.stream (history)', m.providerCall - m.acceptStart);
+  add('provider.stream → request written (SDK, undici)', m.requestWritten - m.providerCall);
+  add('request written → commit starts', m.commitStart - m.requestWritten);
+  add('commit of the turn (SQLite transaction)', m.commitEnd - m.commitStart);
+  add('commit → accept resolved', m.acceptEnd - m.commitEnd);
+  add('accept resolved → turn.start (ack frame)', m.start - m.acceptEnd);
+  add('  emit turn.started (seq save, frame)', m.startedEmitted);
   add('provider.stream → first text (SDK, HTTP, double)', m.providerFirst - m.providerCall);
   add('first text → text.delta emitted', m.deltaEmitted - m.providerFirst);
 }

@@ -57,7 +57,11 @@ export async function startCentral(options: CentralOptions): Promise<RunningCent
   const { logger, bus } = options;
   const db = openDatabase({ dataDir: options.config.dataDir });
   const checkpoints = startCheckpoints(db);
-  const store = new SqliteConversationStore(db);
+  const store = new SqliteConversationStore(db, {
+    searchIndex: {
+      onError: (err) => logger.warn({ err }, 'search index could not catch up; trying again'),
+    },
+  });
   const live = new LiveConfig<{ tokens: TokenEntry[] }>({
     fileRaw: options.raw ?? options.config,
     overlays: new OverlayStore(db),

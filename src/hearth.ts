@@ -100,7 +100,11 @@ export async function startHearth(options: HearthOptions): Promise<RunningHearth
   }>({ fileRaw: options.raw ?? options.config, overlays: new OverlayStore(db) });
   let config = await withDiscoveredProviders(live.current, logger);
   let secrets = secretsFor(config);
-  const store = new SqliteConversationStore(db);
+  const store = new SqliteConversationStore(db, {
+    searchIndex: {
+      onError: (err) => logger.warn({ err }, 'search index could not catch up; trying again'),
+    },
+  });
   const interrupted = store.interruptStreaming();
   if (interrupted > 0)
     logger.warn({ interrupted }, 'marked replies left streaming by an unclean stop as interrupted');

@@ -100,8 +100,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         );
       },
     },
-    (socket) => {
-      sessions.add(new Session(socket, sessionOptions));
+    (socket, request) => {
+      sessions.add(new Session(socket, sessionOptions, request.raw.socket));
     },
   );
 

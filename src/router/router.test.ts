@@ -157,7 +157,7 @@ describe('Router', () => {
     const real = new SqliteConversationStore(openDatabase({ memory: true }));
     const failing = new Proxy(real, {
       get(target, property) {
-        if (property === 'transaction') {
+        if (property === 'writeTurn') {
           return () => {
             throw new Error('disk full');
           };

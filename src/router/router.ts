@@ -51,6 +51,18 @@ type TurnContext = Pick<LifecycleContext, 'store' | 'sink' | 'logger' | 'checkpo
 const imagePreviews = 2;
 
 /**
+ * Lets a provider request started just before reach its socket, so that the turn's commit runs
+ * while the provider works on the request rather than ahead of its write. Node's fetch (undici)
+ * writes on a reused keep-alive connection only from an immediate of its own, queued after the
+ * SDK's promise work and so behind an immediate queued along with the request: hence two check
+ * phases. (On a new connection the write follows the connect, which on loopback lands in the
+ * poll phase between them; farther away, the commit is done long before the connect.)
+ */
+function afterRequestLeaves(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+}
+
+/**
  * One turn from request to `turn.done`. `accept` and `acceptImage` persist the user's message
  * (so it can be acknowledged), `start` runs the turn apart from any socket; Stop and shutdown
  * abort the provider's request and keep the partial reply.
@@ -103,8 +115,9 @@ export class Router {
   }
 
   /**
-   * Accepts a chat turn: checks it, starts the first provider request, lets it leave (one turn
-   * of the event loop), then stores the turn. The conversation counts as busy from the start.
+   * Accepts a chat turn: checks it, starts the first provider request, lets it leave (two check
+   * phases of the event loop), then stores the turn. The conversation counts as busy from the
+   * start.
    */
   async accept(input: TurnInput): Promise<AcceptedTurn> {
     let resolved: ReturnType<ProfileResolver['resolve']> | undefined;
@@ -133,7 +146,7 @@ export class Router {
     prefetchFirstRound(turn);
     this.#turns.set(turn.turnId, turn);
     this.#byConversation.set(turn.conversationId, turn);
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await afterRequestLeaves();
     try {
       if (turn.controller.signal.aborted) {
         throw new HearthError(

@@ -45,4 +45,22 @@ describe('ConversationLog', () => {
     expect(log.readAfter(5)).toBeUndefined();
     expect(log.readAfter(11)).toBeUndefined();
   });
+
+  it('grows its ring as events come, keeping them all, up to its capacity', () => {
+    const log = new ConversationLog({ conversationId: 'c', capacity: 100, lastSeq: 5 });
+    fill(log, 70);
+    expect(log.firstSeq).toBe(6);
+    expect(log.readAfter(5)?.map((e) => e.seq)).toEqual(range(6, 75));
+    expect(log.readAfter(5)?.map((e) => JSON.parse(e.frame.toString()).text)).toEqual(
+      range(6, 75).map((seq) => `d${seq}`),
+    );
+    fill(log, 50);
+    expect(log.firstSeq).toBe(26);
+    expect(log.readAfter(25)?.map((e) => e.seq)).toEqual(range(26, 125));
+    expect(log.readAfter(24)).toBeUndefined();
+  });
 });
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}

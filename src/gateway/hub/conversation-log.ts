@@ -7,13 +7,20 @@ export interface LoggedEvent {
   frame: Buffer;
 }
 
+/** Slots of a new ring; it doubles as events come, up to its capacity. */
+const firstSlots = 32;
+
 /**
  * The recent events of one conversation, in a ring of fixed capacity. Seq numbers grow by
- * one; `readAfter` answers whether the ring still holds everything after a given seq.
+ * one; `readAfter` answers whether the ring still holds everything after a given seq. The ring
+ * starts small and grows as needed: a turn makes a few dozen events, and a ring of the full
+ * capacity (4,096 slots by default) for every new conversation was memory and garbage
+ * collection spent on slots never used.
  */
 export class ConversationLog {
   readonly conversationId: string;
-  readonly #ring: Array<LoggedEvent | undefined>;
+  readonly #capacity: number;
+  #ring: Array<LoggedEvent | undefined>;
   #lastSeq: number;
   #size = 0;
   /** Wall-clock time of the last append, for evicting idle logs. */
@@ -21,7 +28,8 @@ export class ConversationLog {
 
   constructor(options: { conversationId: string; capacity: number; lastSeq: number }) {
     this.conversationId = options.conversationId;
-    this.#ring = new Array<LoggedEvent | undefined>(options.capacity);
+    this.#capacity = options.capacity;
+    this.#ring = new Array<LoggedEvent | undefined>(Math.min(options.capacity, firstSlots));
     this.#lastSeq = options.lastSeq;
   }
 
@@ -38,11 +46,23 @@ export class ConversationLog {
     const seq = this.#lastSeq + 1;
     const event = build(seq);
     const logged: LoggedEvent = { seq, event, frame: Buffer.from(JSON.stringify(event)) };
+    if (this.#size === this.#ring.length && this.#size < this.#capacity) this.#grow();
     this.#ring[seq % this.#ring.length] = logged;
     this.#lastSeq = seq;
     if (this.#size < this.#ring.length) this.#size += 1;
     this.lastActivity = Date.now();
     return logged;
+  }
+
+  /** Doubles the ring (up to its capacity), keeping every event it holds. */
+  #grow(): void {
+    const ring = new Array<LoggedEvent | undefined>(
+      Math.min(this.#capacity, this.#ring.length * 2),
+    );
+    for (let seq = this.firstSeq; seq <= this.#lastSeq; seq += 1) {
+      ring[seq % ring.length] = this.#ring[seq % this.#ring.length];
+    }
+    this.#ring = ring;
   }
 
   /**

@@ -24,7 +24,10 @@ export interface HandlerDeps {
   setupHint: string;
 }
 
-/** Subscribes the sender to its own turn, acknowledges it, and lets it run. */
+/**
+ * Subscribes the sender to its own turn, acknowledges it, and lets it run; the ack and
+ * `turn.started` leave together.
+ */
 function startTurn(
   session: Session,
   turn: AcceptedTurn,
@@ -36,15 +39,17 @@ function startTurn(
   if (!session.isClosed && !deps.hub.isSubscribed(session, turn.conversationId)) {
     void deps.hub.subscribe(session, turn.conversationId, { liveOnly: true });
   }
-  session.send({
-    type: 'ack',
-    ...id,
-    conversationId: turn.conversationId,
-    turnId: turn.turnId,
-    userMessageId: turn.userMessageId,
-    assistantMessageId: turn.assistantMessageId,
+  session.batch(() => {
+    session.send({
+      type: 'ack',
+      ...id,
+      conversationId: turn.conversationId,
+      turnId: turn.turnId,
+      userMessageId: turn.userMessageId,
+      assistantMessageId: turn.assistantMessageId,
+    });
+    turn.start();
   });
-  turn.start();
 }
 
 /**

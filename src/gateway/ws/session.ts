@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { ErrorCode, HearthError, toHearthError } from '../../common/errors.ts';
 import { newId } from '../../common/ids.ts';
@@ -44,14 +45,21 @@ export class Session implements Subscriber {
   principal: Principal | undefined;
   readonly #options: SessionOptions;
   readonly #socket: WebSocket;
+  /** The connection under the WebSocket, when known: corked to send frames together. */
+  readonly #transport: Pick<Duplex, 'cork' | 'uncork'> | undefined;
   readonly #limiter: RateLimiter;
   #helloTimer: NodeJS.Timeout | undefined;
   #logger: Logger | undefined;
   #closed = false;
 
-  constructor(socket: WebSocket, options: SessionOptions) {
+  constructor(
+    socket: WebSocket,
+    options: SessionOptions,
+    transport?: Pick<Duplex, 'cork' | 'uncork'>,
+  ) {
     this.#options = options;
     this.#socket = socket;
+    this.#transport = transport;
     const { limits } = options;
     this.#limiter = new RateLimiter({
       perSecond: limits.messagesPerSecond,
@@ -85,6 +93,19 @@ export class Session implements Subscriber {
       return;
     }
     this.#socket.send(frame, { binary: false });
+  }
+
+  /**
+   * Runs `work`, and whatever frames it sends leave in one write: one system call, and one
+   * wake-up of the client, instead of one each (as for a turn's ack and its `turn.started`).
+   */
+  batch(work: () => void): void {
+    this.#transport?.cork();
+    try {
+      work();
+    } finally {
+      this.#transport?.uncork();
+    }
   }
 
   send(message: Record<string, unknown>): void {

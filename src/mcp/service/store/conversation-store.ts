@@ -14,6 +14,8 @@ import {
   type PageCursor,
   type SearchHit,
 } from './conversation-queries.ts';
+import { SearchIndex, type SearchIndexOptions } from './search-index.ts';
+import type { TurnRecord } from './turn-store.ts';
 
 export type { ConversationPage, PageCursor, SearchHit } from './conversation-queries.ts';
 
@@ -103,15 +105,23 @@ function toMessage(row: MessageRow): MessageView {
   };
 }
 
-/** ConversationStore and ConversationLibrary on node:sqlite; statements are prepared once. */
+/**
+ * ConversationStore and ConversationLibrary on node:sqlite; statements are prepared once. The
+ * search index follows writes shortly after their commit (see SearchIndex); search itself
+ * first catches it up, so it finds everything written before it.
+ */
 export class SqliteConversationStore implements ConversationStore, ConversationLibrary {
   readonly #statements: Record<string, StatementSync>;
   readonly #db: DatabaseSync;
   readonly #queries: ConversationQueries;
+  readonly searchIndex: SearchIndex;
 
-  constructor(db: DatabaseSync) {
+  constructor(db: DatabaseSync, options: { searchIndex?: SearchIndexOptions } = {}) {
     this.#db = db;
     this.#queries = new ConversationQueries(db);
+    this.searchIndex = new SearchIndex(db, options.searchIndex);
+    // Rows a crash left unindexed (their notes committed with them) are indexed shortly.
+    this.searchIndex.soon();
     this.#statements = {
       insertConversation: db.prepare(
         'INSERT INTO conversations (id, title, profile, created_at, updated_at) VALUES (?, ?, ?, ?, ?)',
@@ -151,6 +161,7 @@ export class SqliteConversationStore implements ConversationStore, ConversationL
   }): ConversationView {
     const now = new Date().toISOString();
     this.#run('insertConversation').run(input.id, input.title, input.profile, now, now);
+    this.searchIndex.soon();
     return {
       id: input.id,
       title: input.title,
@@ -173,18 +184,7 @@ export class SqliteConversationStore implements ConversationStore, ConversationL
 
   insertMessage(input: NewMessage): MessageView {
     const now = new Date().toISOString();
-    this.#run('insertMessage').run(
-      input.id,
-      input.conversationId,
-      input.turnId,
-      input.role,
-      JSON.stringify(input.content),
-      input.status,
-      input.profile,
-      input.model,
-      now,
-      now,
-    );
+    this.#insertMessage(input, now);
     this.#run('touchConversation').run(now, input.conversationId);
     return {
       id: input.id,
@@ -200,6 +200,39 @@ export class SqliteConversationStore implements ConversationStore, ConversationL
     };
   }
 
+  /**
+   * The start of a turn in one commit: the conversation when new, the user's message and the
+   * empty reply, with one timestamp, and the conversation touched once at most.
+   */
+  writeTurn(record: TurnRecord): void {
+    this.transaction(() => {
+      const now = new Date().toISOString();
+      const { newConversation: created, user, reply } = record;
+      if (created) {
+        this.#run('insertConversation').run(created.id, created.title, created.profile, now, now);
+      }
+      this.#insertMessage(user, now);
+      this.#insertMessage(reply, now);
+      if (!created) this.#run('touchConversation').run(now, user.conversationId);
+    });
+  }
+
+  #insertMessage(input: NewMessage, now: string): void {
+    this.#run('insertMessage').run(
+      input.id,
+      input.conversationId,
+      input.turnId,
+      input.role,
+      JSON.stringify(input.content),
+      input.status,
+      input.profile,
+      input.model,
+      now,
+      now,
+    );
+    this.searchIndex.soon();
+  }
+
   updateMessage(id: string, update: MessageUpdate): void {
     this.#run('updateMessage').run(
       JSON.stringify(update.content),
@@ -211,6 +244,7 @@ export class SqliteConversationStore implements ConversationStore, ConversationL
       new Date().toISOString(),
       id,
     );
+    this.searchIndex.soon();
   }
 
   lastSeq(conversationId: string): number | undefined {
@@ -240,7 +274,9 @@ export class SqliteConversationStore implements ConversationStore, ConversationL
   }
 
   renameConversation(id: string, title: string): ConversationView | undefined {
-    return this.#queries.renameConversation(id, title);
+    const renamed = this.#queries.renameConversation(id, title);
+    this.searchIndex.soon();
+    return renamed;
   }
 
   deleteConversation(id: string): boolean {
@@ -248,6 +284,7 @@ export class SqliteConversationStore implements ConversationStore, ConversationL
   }
 
   searchMessages(text: string, limit: number): SearchHit[] {
+    this.searchIndex.flush();
     return this.#queries.search(text, limit);
   }
 

@@ -3,11 +3,7 @@ import type { SqliteConversationStore } from './conversation-store.ts';
 
 /** Writes the start of a turn in one transaction (the embedded store, and the central's). */
 export function writeTurnRecord(store: SqliteConversationStore, record: TurnRecord): void {
-  store.transaction(() => {
-    if (record.newConversation) store.createConversation(record.newConversation);
-    store.insertMessage(record.user);
-    store.insertMessage(record.reply);
-  });
+  store.writeTurn(record);
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * SQL for the text parts of a message's JSON content, one per line: what search sees of a
- * message. Part of migration 2, so it never changes; a new extraction needs a new migration.
+ * message. Part of migrations 2 and 5, so it never changes; a new extraction needs a new
+ * migration (one that redefines the view `messages_search_text`).
  */
 function textOfContent(column: string): string {
   return `coalesce((SELECT group_concat(value ->> '$.text', char(10)) FROM json_each(${column})
@@ -121,6 +122,38 @@ export const migrations: ReadonlyArray<{ version: number; sql: string }> = [
         state TEXT NOT NULL,
         updated_at TEXT NOT NULL
       );
+    `,
+  },
+  {
+    // Search indexing leaves the commit that accepts a turn: triggers now only note which rows
+    // changed (a primary-key insert), and SearchIndex indexes them in a later transaction. The
+    // notes commit with the rows, so an index left behind by a crash catches up at the next
+    // start. Deletes still leave the indexes at once (migration 2's delete triggers stay).
+    // The two views say what search sees of a row, so a later migration can change that.
+    version: 5,
+    sql: `
+      DROP TRIGGER messages_fts_insert;
+      DROP TRIGGER messages_fts_update;
+      DROP TRIGGER conversations_fts_insert;
+      DROP TRIGGER conversations_fts_update;
+      CREATE TABLE messages_fts_pending (message_rowid INTEGER PRIMARY KEY);
+      CREATE TABLE conversations_fts_pending (conversation_rowid INTEGER PRIMARY KEY);
+      CREATE TRIGGER messages_fts_note_insert AFTER INSERT ON messages BEGIN
+        INSERT OR IGNORE INTO messages_fts_pending (message_rowid) VALUES (new.rowid);
+      END;
+      CREATE TRIGGER messages_fts_note_update AFTER UPDATE OF content ON messages BEGIN
+        INSERT OR IGNORE INTO messages_fts_pending (message_rowid) VALUES (new.rowid);
+      END;
+      CREATE TRIGGER conversations_fts_note_insert AFTER INSERT ON conversations BEGIN
+        INSERT OR IGNORE INTO conversations_fts_pending (conversation_rowid) VALUES (new.rowid);
+      END;
+      CREATE TRIGGER conversations_fts_note_update AFTER UPDATE OF title ON conversations BEGIN
+        INSERT OR IGNORE INTO conversations_fts_pending (conversation_rowid) VALUES (new.rowid);
+      END;
+      CREATE VIEW messages_search_text AS
+        SELECT rowid AS message_rowid, ${textOfContent('content')} AS text FROM messages;
+      CREATE VIEW conversations_search_text AS
+        SELECT rowid AS conversation_rowid, title AS text FROM conversations;
     `,
   },
 ];

@@ -1,0 +1,163 @@
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+
+export interface SearchIndexOptions {
+  /** How long after a write the index catches up; writes meanwhile join the same batch. */
+  delayMs?: number;
+  /** Rows indexed per transaction, so that a long backlog never blocks the event loop long. */
+  batchRows?: number;
+  /** A scheduled catch-up failed; it is tried again after `retryMs`, its rows kept waiting. */
+  onError?: (error: unknown) => void;
+  retryMs?: number;
+}
+
+/** One FTS5 table kept in step with its source through a table of rows waiting (migration 5). */
+interface Target {
+  next: StatementSync;
+  unindex: StatementSync;
+  index: StatementSync;
+  done: StatementSync;
+  count: StatementSync;
+}
+
+function target(
+  db: DatabaseSync,
+  names: { fts: string; column: string; pending: string; key: string; view: string },
+): Target {
+  const { fts, column, pending, key, view } = names;
+  return {
+    next: db.prepare(`SELECT ${key} AS row FROM ${pending} ORDER BY ${key} LIMIT ?`),
+    unindex: db.prepare(`DELETE FROM ${fts} WHERE rowid = ?`),
+    index: db.prepare(
+      `INSERT INTO ${fts} (rowid, ${column}) SELECT ${key}, text FROM ${view} WHERE ${key} = ?`,
+    ),
+    done: db.prepare(`DELETE FROM ${pending} WHERE ${key} <= ?`),
+    count: db.prepare(`SELECT count(*) AS n FROM ${pending}`),
+  };
+}
+
+/**
+ * The full-text indexes of messages and titles, brought up to date after the commits that
+ * change them rather than inside: a turn's first commit stays small, and the index follows a
+ * moment later, in batches of its own. What waits to be indexed is in the database (triggers
+ * note it in the same commit as the change), so nothing is lost to a crash; the first flush
+ * after a start catches up. Deleted rows leave the indexes at once, by trigger.
+ */
+export class SearchIndex {
+  readonly #db: DatabaseSync;
+  readonly #targets: Target[];
+  readonly #delayMs: number;
+  readonly #batchRows: number;
+  readonly #retryMs: number;
+  readonly #onError: (error: unknown) => void;
+  #timer: NodeJS.Timeout | undefined;
+  #waiters: Array<() => void> = [];
+
+  constructor(db: DatabaseSync, options: SearchIndexOptions = {}) {
+    this.#db = db;
+    this.#delayMs = options.delayMs ?? 100;
+    this.#batchRows = options.batchRows ?? 32;
+    this.#retryMs = options.retryMs ?? 5_000;
+    this.#onError = options.onError ?? (() => undefined);
+    this.#targets = [
+      target(db, {
+        fts: 'messages_fts',
+        column: 'text',
+        pending: 'messages_fts_pending',
+        key: 'message_rowid',
+        view: 'messages_search_text',
+      }),
+      target(db, {
+        fts: 'conversations_fts',
+        column: 'title',
+        pending: 'conversations_fts_pending',
+        key: 'conversation_rowid',
+        view: 'conversations_search_text',
+      }),
+    ];
+  }
+
+  /** Schedules a catch-up, unless one is already scheduled. Call after writing what search sees. */
+  soon(): void {
+    if (!this.#timer) this.#schedule(this.#delayMs);
+  }
+
+  /** Indexes everything waiting, now: search calls it first, so it always sees every commit. */
+  flush(): void {
+    // LIMIT -1 is no limit.
+    this.#batch(-1);
+  }
+
+  /** Rows waiting to be indexed. */
+  get pending(): number {
+    let total = 0;
+    for (const t of this.#targets) total += (t.count.get() as { n: number }).n;
+    return total;
+  }
+
+  /**
+   * Resolves once the scheduled catch-up has indexed everything waiting (at once when nothing
+   * is scheduled), without forcing it early: what tests and diagnostics wait on.
+   */
+  caughtUp(): Promise<void> {
+    if (!this.#timer) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** One batch at a time, the event loop free in between, until nothing waits. */
+  #step(): void {
+    this.#timer = undefined;
+    if (!this.#db.isOpen) return this.#settle();
+    let done: number;
+    try {
+      done = this.#batch(this.#batchRows);
+    } catch (error) {
+      this.#onError(error);
+      return this.#schedule(this.#retryMs);
+    }
+    if (done < this.#batchRows) return this.#settle();
+    this.#schedule(0);
+  }
+
+  #schedule(ms: number): void {
+    this.#timer = setTimeout(() => this.#step(), ms);
+    this.#timer.unref();
+  }
+
+  #settle(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /** Indexes up to `rows` waiting rows of each table in one transaction; returns the most done. */
+  #batch(rows: number): number {
+    let most = 0;
+    const work = () => {
+      for (const t of this.#targets) {
+        const next = t.next.all(rows) as Array<{ row: number }>;
+        for (const { row } of next) {
+          // Delete, then insert the row as it is now: the same for a new row, a changed one and
+          // one deleted since (nothing is inserted).
+          t.unindex.run(row);
+          t.index.run(row);
+        }
+        const last = next.at(-1);
+        if (last) t.done.run(last.row);
+        most = Math.max(most, next.length);
+      }
+    };
+    if (this.#db.isTransaction) {
+      work();
+      return most;
+    }
+    this.#db.exec('BEGIN');
+    try {
+      work();
+      this.#db.exec('COMMIT');
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
+    return most;
+  }
+}
