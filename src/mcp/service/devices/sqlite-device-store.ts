@@ -1,4 +1,5 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { inTransaction } from '../store/database.ts';
 import type { BridgeDevice, BridgeGroup } from '../../../adapters/zigbee/bridge-messages.ts';
 import type {
   DeviceStore,
@@ -95,13 +96,6 @@ export class SqliteDeviceStore implements DeviceStore {
   }
 
   #transaction(work: () => void): void {
-    this.#db.exec('BEGIN');
-    try {
-      work();
-      this.#db.exec('COMMIT');
-    } catch (error) {
-      this.#db.exec('ROLLBACK');
-      throw error;
-    }
+    inTransaction(this.#db, work);
   }
 }

@@ -14,6 +14,7 @@ import {
   type PageCursor,
   type SearchHit,
 } from './conversation-queries.ts';
+import { inTransaction } from './database.ts';
 import { SearchIndex, type SearchIndexOptions } from './search-index.ts';
 import type { TurnRecord } from './turn-store.ts';
 
@@ -289,15 +290,6 @@ export class SqliteConversationStore implements ConversationStore, ConversationL
   }
 
   transaction<T>(work: () => T): T {
-    if (this.#db.isTransaction) return work();
-    this.#db.exec('BEGIN');
-    try {
-      const result = work();
-      this.#db.exec('COMMIT');
-      return result;
-    } catch (error) {
-      this.#db.exec('ROLLBACK');
-      throw error;
-    }
+    return inTransaction(this.#db, work);
   }
 }

@@ -60,3 +60,20 @@ function migrate(db: DatabaseSync): void {
     }
   }
 }
+
+/**
+ * Runs `work` in one transaction (rolled back if it throws), or inside the transaction already
+ * open on `db`, which then commits or rolls back with it.
+ */
+export function inTransaction<T>(db: DatabaseSync, work: () => T): T {
+  if (db.isTransaction) return work();
+  db.exec('BEGIN');
+  try {
+    const result = work();
+    db.exec('COMMIT');
+    return result;
+  } catch (error) {
+    db.exec('ROLLBACK');
+    throw error;
+  }
+}

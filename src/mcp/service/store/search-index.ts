@@ -1,4 +1,5 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { inTransaction } from './database.ts';
 
 export interface SearchIndexOptions {
   /** How long after a write the index catches up; writes meanwhile join the same batch. */
@@ -146,18 +147,7 @@ export class SearchIndex {
         most = Math.max(most, next.length);
       }
     };
-    if (this.#db.isTransaction) {
-      work();
-      return most;
-    }
-    this.#db.exec('BEGIN');
-    try {
-      work();
-      this.#db.exec('COMMIT');
-    } catch (error) {
-      this.#db.exec('ROLLBACK');
-      throw error;
-    }
+    inTransaction(this.#db, work);
     return most;
   }
 }
