@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startEndpointServer, testToken, type EndpointServer } from './support/endpoint-server.ts';
 import { createFakeSource } from './support/fake-source.ts';
+import { openRawSession, rawPost } from './support/raw-post.ts';
 import { within } from '../support/within.ts';
 
 let server: EndpointServer;
@@ -18,40 +19,9 @@ afterAll(async () => {
   await server.close();
 });
 
-function post(body: unknown, headers: Record<string, string>, signal?: AbortSignal) {
-  return fetch(`${server.origin}/mcp`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      authorization: `Bearer ${testToken}`,
-      ...headers,
-    },
-    body: JSON.stringify(body),
-    ...(signal ? { signal } : {}),
-  });
-}
-
-async function openSession(): Promise<Record<string, string>> {
-  const init = await post(
-    {
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: {
-        protocolVersion: '2025-11-25',
-        capabilities: {},
-        clientInfo: { name: 'r', version: '1' },
-      },
-    },
-    {},
-  );
-  const session = init.headers.get('mcp-session-id') ?? '';
-  await init.text();
-  const inSession = { 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' };
-  await (await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, inSession)).text();
-  return inSession;
-}
+const post = (body: unknown, headers: Record<string, string>, signal?: AbortSignal) =>
+  rawPost(`${server.origin}/mcp`, body, headers, signal);
+const openSession = () => openRawSession(`${server.origin}/mcp`);
 
 async function endSession(inSession: Record<string, string>): Promise<void> {
   expect(server.endpoint.sessionCount()).toBe(1);

@@ -11,6 +11,7 @@ import {
   type EndpointServer,
 } from './support/endpoint-server.ts';
 import { createFakeSource } from './support/fake-source.ts';
+import { openRawSession, rawPost } from './support/raw-post.ts';
 
 let server: EndpointServer;
 let inSession: Record<string, string>;
@@ -20,39 +21,14 @@ beforeAll(async () => {
     merged: createFakeSource({ toolCount: 3 }),
     servers: { solo: createFakeSource({ toolCount: 1 }) },
   });
-  const init = await post({
-    jsonrpc: '2.0',
-    id: 1,
-    method: 'initialize',
-    params: {
-      protocolVersion: '2025-11-25',
-      capabilities: {},
-      clientInfo: { name: 'r', version: '1' },
-    },
-  });
-  await init.text();
-  inSession = {
-    'mcp-session-id': init.headers.get('mcp-session-id') ?? '',
-    'mcp-protocol-version': '2025-11-25',
-  };
-  await (await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, inSession)).text();
+  inSession = await openRawSession(`${server.origin}/mcp`);
 });
 afterAll(async () => {
   await server.close();
 });
 
-function post(body: unknown, headers: Record<string, string> = {}, path = '/mcp') {
-  return fetch(`${server.origin}${path}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      authorization: `Bearer ${testToken}`,
-      ...headers,
-    },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-}
+const post = (body: unknown, headers: Record<string, string> = {}, path = '/mcp') =>
+  rawPost(`${server.origin}${path}`, body, headers);
 
 const call = (id: number, name: string, meta?: Record<string, unknown>) => ({
   jsonrpc: '2.0',
