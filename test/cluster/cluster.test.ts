@@ -49,9 +49,10 @@ describe('a split Hearth: one central service, two gateways, one Redis', () => {
   it('a client on each gateway sees the same events of one turn, in the same order', async () => {
     await using one = await connectClient(cluster.wsUrls[0]!, userToken);
     await using two = await connectClient(cluster.wsUrls[1]!, userToken);
-    double.enqueue({ type: 'text', chunks: ['Hel', 'lo ', 'there'], delayMs: 5 });
+    // Slow enough (three chunks 100 ms apart) that the second client joins while it streams.
+    double.enqueue({ type: 'text', chunks: ['Hel', 'lo ', 'there'], delayMs: 100 });
     const ack = await one.request({ type: 'chat.send', content: say('hi') });
-    // Joins while (or after) the turn streams: a snapshot, then the rest.
+    // Joins while the turn streams: a snapshot, then the rest.
     await two.request({ type: 'subscribe', conversationId: ack.conversationId });
     await one.waitFor((f) => f.type === 'turn.done');
     await two.waitFor((f) => f.type === 'turn.done');
