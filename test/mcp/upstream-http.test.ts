@@ -90,16 +90,16 @@ describe('HTTP upstreams', () => {
     const aggregator = new McpAggregator({
       db: temp.db,
       file: serversFile({ web: { url: fixture.url('/mcp') } }),
-      callTimeoutMs: 200,
+      callTimeoutMs: 500,
     });
     cleanups.push(() => aggregator.stop());
-    // Progress every 50 ms keeps a longer call alive past the 200 ms timeout.
+    // Progress every 50 ms keeps a call of twice the timeout alive (a wide margin per step).
     const kept = await aggregator.callTool(
       'web__slow',
-      { steps: 6, stepMs: 50 },
+      { steps: 20, stepMs: 50 },
       { onProgress: () => undefined },
     );
-    expect(kept.content).toEqual([{ type: 'text', text: 'done after 6 steps' }]);
+    expect(kept.content).toEqual([{ type: 'text', text: 'done after 20 steps' }]);
     await expect(aggregator.callTool('web__slow', { steps: 1, stepMs: 2_000 })).rejects.toThrow(
       /timed out/,
     );
