@@ -22,9 +22,10 @@ import { McpAggregator } from '../src/mcp/aggregator/aggregator.ts';
 import { loadServersFile } from '../src/mcp/aggregator/servers-file.ts';
 import { openDatabase } from '../src/mcp/service/store/database.ts';
 import { adminToken } from '../test/support/hearth-fixture.ts';
-import { spawnHearth, type HearthProcess } from '../test/support/hearth-process.ts';
+import type { HearthProcess } from '../test/support/hearth-process.ts';
 import { connectClient } from '../test/mcp/support/connect-client.ts';
 import { startHttpFixture, stdioFixture, type HttpFixture } from '../test/mcp/upstream-support.ts';
+import { spawnBenchHearth } from './support/bench-hearth.ts';
 import { now, round, roundSummary, sleep, summarize, type Summary } from './support/stats.ts';
 
 export const mcpDefaults = {
@@ -96,19 +97,7 @@ async function startHearth(
   serversFile: string,
 ): Promise<{ hearth: HearthProcess; ms: number }> {
   const started = now();
-  const hearth = await spawnHearth({
-    args: [],
-    env: {
-      HEARTH_HOST: '127.0.0.1',
-      HEARTH_PORT: '0',
-      HEARTH_DATA_DIR: join(dir, 'data'),
-      HEARTH_CONFIG: join(dir, 'config.yaml'),
-      HEARTH_MCP_SERVERS: serversFile,
-      HEARTH_ADMIN: adminToken,
-    },
-    listening: 'Hearth is listening',
-    timeoutMs: 60_000,
-  });
+  const hearth = await spawnBenchHearth(dir, { HEARTH_MCP_SERVERS: serversFile });
   return { hearth, ms: now() - started };
 }
 

@@ -14,7 +14,7 @@ import { adminToken } from '../test/support/hearth-fixture.ts';
 import { startChild } from './support/ipc.ts';
 import { machineCpu } from './support/machine.ts';
 import { profilingWanted } from './support/profiler.ts';
-import { round, summarize, type Summary } from './support/stats.ts';
+import { round, roundSummary, summarize, type Summary } from './support/stats.ts';
 
 export interface OverheadOptions {
   turns: number;
@@ -126,15 +126,6 @@ async function sdkTurn(client: OpenAI, text: string): Promise<Timing> {
   const last = performance.now();
   return { first: (first ?? last) - started, last: last - started };
 }
-
-const roundSummary = (s: Summary): Summary => ({
-  count: s.count,
-  p50: round(s.p50, 3),
-  p90: round(s.p90, 3),
-  p99: round(s.p99, 3),
-  max: round(s.max, 3),
-  mean: round(s.mean, 3),
-});
 
 export async function runOverhead(
   options: OverheadOptions = overheadDefaults,

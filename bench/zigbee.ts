@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { connectAsync } from 'mqtt';
 import WebSocket from 'ws';
 import { adminToken } from '../test/support/hearth-fixture.ts';
-import { spawnHearth, type HearthProcess } from '../test/support/hearth-process.ts';
+import type { HearthProcess } from '../test/support/hearth-process.ts';
+import { spawnBenchHearth } from './support/bench-hearth.ts';
 import { startMosquitto } from '../test/support/mosquitto.ts';
 import { now, round, roundSummary, sleep, summarize, type Summary } from './support/stats.ts';
 
@@ -73,19 +74,7 @@ export async function runZigbee(options: ZigbeeOptions = zigbeeDefaults): Promis
         '',
       ].join('\n'),
     );
-    hearth = await spawnHearth({
-      args: [],
-      env: {
-        HEARTH_HOST: '127.0.0.1',
-        HEARTH_PORT: '0',
-        HEARTH_DATA_DIR: join(dir, 'data'),
-        HEARTH_CONFIG: join(dir, 'config.yaml'),
-        HEARTH_MQTT_URL: broker.url,
-        HEARTH_ADMIN: adminToken,
-      },
-      listening: 'Hearth is listening',
-      timeoutMs: 60_000,
-    });
+    hearth = await spawnBenchHearth(dir, { HEARTH_MQTT_URL: broker.url });
     // Every device listed (the simulator's bridge/devices reached Hearth).
     let names: string[] = [];
     for (const deadline = now() + 60_000; now() < deadline; await sleep(250)) {
