@@ -96,6 +96,12 @@ export function httpToolCaller(
   };
   const call: HttpToolCaller = (params, options) =>
     new Promise<CallToolResult>((resolve, reject) => {
+      // Cancelled before it was sent: nothing to tell the server.
+      if (options.signal.aborted) {
+        const reason: unknown = options.signal.reason;
+        reject(reason instanceof Error ? reason : new Error(String(reason)));
+        return;
+      }
       const id = `hearth-${(sequence += 1)}`;
       const body = JSON.stringify({
         jsonrpc: '2.0',
@@ -183,10 +189,6 @@ export function httpToolCaller(
       });
       req.on('response', onResponse);
       req.on('error', (error) => finish(error));
-      if (options.signal.aborted) {
-        onAbort();
-        return;
-      }
       options.signal.addEventListener('abort', onAbort, { once: true });
       armTimer();
       req.end(body);
