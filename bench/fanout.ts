@@ -49,9 +49,14 @@ export interface FanoutRun {
   /** Deliveries received; expected is clients × deltas. */
   received: number;
   expected: number;
+  /** `text.delta` frames those deliveries came in (Hearth joins deltas that arrive together). */
+  frames: number;
   turnErrors: number;
   closedEarly: number;
-  /** Deliveries / (last delivery − first delivery). */
+  /**
+   * Deliveries / (last delivery − first delta's production): the window starts when the first
+   * delta is made, so a server that joins deltas into fewer frames gains nothing by it.
+   */
   deliveriesPerSecond: number;
   latencyMs: Summary;
   /** CPU of the server process (and, in burst mode, Hearth's double) over the run. */
@@ -74,6 +79,8 @@ export interface FanoutMeasurement {
   latencyP50Ms: number;
   latencyP99Ms: number;
   serverCpuUsPerDelivery: number;
+  /** Deltas per `text.delta` frame: 1 for the baselines; Hearth joins deltas that arrive together. */
+  deltasPerFrame: number;
   complete: boolean;
   runs: FanoutRun[];
 }
@@ -121,6 +128,7 @@ interface Rig {
 interface Collected {
   complete: boolean;
   received: number;
+  frames: number;
   first: number;
   last: number;
   turnErrors: number;
@@ -181,6 +189,7 @@ async function measure(
     complete: got.complete && got.received === plan.deltas * clientCount,
     received: got.received,
     expected: plan.deltas * clientCount,
+    frames: got.frames,
     turnErrors: got.turnErrors,
     closedEarly: got.closedEarly,
     deliveriesPerSecond: round(got.received / ((got.last - got.first) / 1000), 0),
@@ -248,6 +257,7 @@ function summarizeRuns(
     latencyP50Ms: round(median(runs.map((r) => r.latencyMs.p50)), 3),
     latencyP99Ms: round(median(runs.map((r) => r.latencyMs.p99)), 3),
     serverCpuUsPerDelivery: round(median(runs.map((r) => r.serverCpuUsPerDelivery)), 2),
+    deltasPerFrame: round(median(runs.map((r) => r.received / Math.max(1, r.frames))), 2),
     complete: runs.every((r) => r.complete),
     runs,
   };
@@ -293,8 +303,8 @@ export async function runFanout(
             runs[rig.system].push(run);
             log(
               `fanout ${rig.system.padEnd(6)} clients=${String(clientCount).padStart(4)} ` +
-                `${mode.padEnd(5)} #${repeat + 1}: ${run.deliveriesPerSecond} deliveries/s, ` +
-                `p50 ${run.latencyMs.p50} ms, p99 ${run.latencyMs.p99} ms, ` +
+                `${mode.padEnd(5)} #${repeat + 1}: ${run.deliveriesPerSecond} deliveries/s ` +
+                `(${round(run.received / Math.max(1, run.frames), 2)} per frame), p50 ${run.latencyMs.p50} ms, p99 ${run.latencyMs.p99} ms, ` +
                 `${run.serverCpuUsPerDelivery} µs cpu/delivery, cores server ${run.serverCores} ` +
                 `clients ${run.clientCores} other ${run.otherCores}` +
                 (run.complete ? '' : ` INCOMPLETE ${run.received}/${run.expected}`),

@@ -1,7 +1,8 @@
 /**
  * Child process: WebSocket clients for the fan-out benchmark (all in one process apart from
- * the server) and the idle-connections benchmark (several of these processes). The hot path is a byte comparison and one number parse per frame: each `text.delta`
- * carries `t:<stamp>` (the production time) and its latency is the receipt time minus that.
+ * the server) and the idle-connections benchmark (several of these processes). The hot path is a byte comparison and one number parse per delta: each delta's text is
+ * `t:<stamp>` (the production time), a `text.delta` frame carries one or more of them, and each
+ * delta's latency is the frame's receipt time minus its stamp.
  */
 import WebSocket from 'ws';
 import { inBatches, now, stampLength } from './stats.ts';
@@ -25,6 +26,8 @@ const conns: Conn[] = [];
 let recording = false;
 let latencies = new Float64Array(0);
 let count = 0;
+let frames = 0;
+/** The earliest production stamp and the latest receipt: the window of a run's throughput. */
 let first = Number.POSITIVE_INFINITY;
 let last = Number.NEGATIVE_INFINITY;
 let doneCount = 0;
@@ -43,12 +46,18 @@ function onMessage(conn: Conn, data: Buffer): void {
   const t = now();
   if (startsWith(data, deltaPrefix)) {
     if (!recording) return;
-    const at = data.indexOf(stampMark) + stampMark.length;
-    const produced = Number(data.toString('latin1', at, at + stampLength));
-    if (count < latencies.length) latencies[count] = t - produced;
-    count += 1;
-    conn.received += 1;
-    if (t < first) first = t;
+    // One frame may carry several deltas joined (Hearth sends text that arrived together as
+    // one frame): `t:<stamp>` follows `t:<stamp>`; each counts as a delivery, stamped apart.
+    frames += 1;
+    let at = data.indexOf(stampMark) + stampMark.length;
+    do {
+      const produced = Number(data.toString('latin1', at, at + stampLength));
+      if (count < latencies.length) latencies[count] = t - produced;
+      if (produced < first) first = produced;
+      count += 1;
+      conn.received += 1;
+      at += stampLength + 2;
+    } while (data[at - 2] === 0x74 && data[at - 1] === 0x3a);
     if (t > last) last = t;
     return;
   }
@@ -149,6 +158,7 @@ serve(
     arm(args: { expected: number }) {
       latencies = new Float64Array(conns.length * args.expected);
       count = 0;
+      frames = 0;
       first = Number.POSITIVE_INFINITY;
       last = Number.NEGATIVE_INFINITY;
       doneCount = 0;
@@ -189,6 +199,7 @@ serve(
       return {
         complete,
         received: count,
+        frames,
         minPerClient,
         first,
         last,

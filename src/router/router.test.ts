@@ -122,6 +122,32 @@ describe('Router', () => {
     expect(router.cancel('t_missing')).toBe(false);
   });
 
+  it('joins text that arrives together into one delta and keeps it when the stream fails', async () => {
+    const provider: ChatProvider = {
+      id: 'p',
+      async *stream() {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        // One network read: three events with nothing to wait for in between.
+        yield { type: 'text', text: 'Hel' };
+        yield { type: 'text', text: 'lo, ' };
+        yield { type: 'text', text: 'wor' };
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        yield { type: 'text', text: 'ld' };
+        throw new Error('connection reset');
+      },
+    };
+    const { router, events, store } = setup(provider);
+    const turn = await router.accept({ content });
+    turn.start();
+    while (router.runningTurns > 0) await new Promise((resolve) => setTimeout(resolve, 2));
+    const deltas = events.filter((e) => e.type === 'text.delta');
+    expect(deltas.map((e) => e.text)).toEqual(['Hello, wor', 'ld']);
+    expect(events.at(-1)).toMatchObject({ type: 'turn.error' });
+    const reply = store.listMessages(turn.conversationId)[1];
+    expect(reply?.status).toBe('failed');
+    expect(textOf(reply?.content ?? [])).toBe('Hello, world');
+  });
+
   it('still ends the turn for clients when storage fails while ending it', async () => {
     const real = new SqliteConversationStore(openDatabase({ memory: true }));
     const failing = new Proxy(real, {

@@ -4,6 +4,7 @@ import type { Usage } from '../common/protocol.ts';
 import type { ActiveTurn } from './active-turn.ts';
 import type { EventSink } from './event-sink.ts';
 import type { ProviderChoice } from './profiles.ts';
+import { TextBatcher } from './text-batcher.ts';
 
 export interface RoundResult {
   calls: ToolCallRequest[];
@@ -29,6 +30,13 @@ export async function streamRound(options: {
     const calls: ToolCallRequest[] = [];
     let usage: Usage | null = null;
     let finishReason: ProviderFinishReason = 'stop';
+    // Text parsed from one network read leaves as one delta (text-batcher.ts); the turn's text
+    // grows as deltas leave, so a snapshot or checkpoint never holds text no client was sent.
+    const batcher = new TextBatcher((text) => {
+      turn.text += text;
+      turn.revision += 1;
+      sink.emit(turn.conversationId, { type: 'text.delta', turnId: turn.turnId, text });
+    });
     try {
       const prefetched = index === 0 ? turn.prefetched : undefined;
       turn.prefetched = undefined;
@@ -40,13 +48,7 @@ export async function streamRound(options: {
         if (event.type === 'text') {
           if (event.text === '') continue;
           shown = true;
-          turn.text += event.text;
-          turn.revision += 1;
-          sink.emit(turn.conversationId, {
-            type: 'text.delta',
-            turnId: turn.turnId,
-            text: event.text,
-          });
+          batcher.push(event.text);
         } else if (event.type === 'tool_call') {
           shown = true;
           calls.push(event.call);
@@ -56,10 +58,13 @@ export async function streamRound(options: {
           finishReason = event.reason;
         }
       }
+      batcher.flush();
       if (signal.aborted) throw signal.reason;
       turn.choices = [choice];
       return { calls, finishReason, usage };
     } catch (error) {
+      // Whatever was shown stays the turn's partial text, marked by how the turn ends.
+      batcher.flush();
       if (signal.aborted || shown || turn.choices.length === 1) throw error;
       const failure = toHearthError(error);
       failures.push(`${describe(choice)}: ${failure.toWire().message}`);

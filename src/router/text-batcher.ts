@@ -1,0 +1,55 @@
+/**
+ * Joins the text a provider stream yields in one go into one `text.delta`.
+ *
+ * An SDK parses every event of one network read before it waits for the next read; those
+ * events reach the router as a chain of already-resolved promises. Sending each as its own
+ * frame costs a frame, a socket write and a wake-up of every client per event. The batcher
+ * keeps the text and hands it on from `process.nextTick`, which Node runs once the promise
+ * chain is exhausted, that is, when the stream waits for the network again: no text waits for
+ * a timer or for the next read, and a stream whose chunks arrive apart still gives one delta
+ * per chunk.
+ *
+ * A read that holds many events (a provider that sends a whole reply at once) would otherwise
+ * make its first text wait for the parsing of all the others: at `maxPieces` the text leaves
+ * at once, so clients already have it while the rest is parsed.
+ *
+ * `flush()` hands on what is kept at once; the round calls it before anything else of the turn
+ * can happen (its end, an error, Stop).
+ */
+export class TextBatcher {
+  readonly #send: (text: string) => void;
+  readonly #maxPieces: number;
+  #pending = '';
+  #pieces = 0;
+  #scheduled = false;
+
+  constructor(send: (text: string) => void, maxPieces = 16) {
+    this.#send = send;
+    this.#maxPieces = maxPieces;
+  }
+
+  push(text: string): void {
+    this.#pending += text;
+    this.#pieces += 1;
+    if (this.#pieces >= this.#maxPieces) {
+      this.flush();
+      return;
+    }
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    process.nextTick(this.#onTick);
+  }
+
+  flush(): void {
+    if (this.#pending === '') return;
+    const text = this.#pending;
+    this.#pending = '';
+    this.#pieces = 0;
+    this.#send(text);
+  }
+
+  readonly #onTick = (): void => {
+    this.#scheduled = false;
+    this.flush();
+  };
+}
