@@ -131,8 +131,10 @@ describe('Router', () => {
         yield { type: 'text', text: 'Hel' };
         yield { type: 'text', text: 'lo, ' };
         yield { type: 'text', text: 'wor' };
+        yield { type: 'text', text: 'l' };
         await new Promise((resolve) => setTimeout(resolve, 1));
-        yield { type: 'text', text: 'ld' };
+        yield { type: 'text', text: 'd' };
+        yield { type: 'text', text: '!' };
         throw new Error('connection reset');
       },
     };
@@ -141,11 +143,12 @@ describe('Router', () => {
     turn.start();
     while (router.runningTurns > 0) await new Promise((resolve) => setTimeout(resolve, 2));
     const deltas = events.filter((e) => e.type === 'text.delta');
-    expect(deltas.map((e) => e.text)).toEqual(['Hello, wor', 'ld']);
+    // The first text at once, then what arrived with it, then the next read's text.
+    expect(deltas.map((e) => e.text)).toEqual(['Hel', 'lo, worl', 'd!']);
     expect(events.at(-1)).toMatchObject({ type: 'turn.error' });
     const reply = store.listMessages(turn.conversationId)[1];
     expect(reply?.status).toBe('failed');
-    expect(textOf(reply?.content ?? [])).toBe('Hello, world');
+    expect(textOf(reply?.content ?? [])).toBe('Hello, world!');
   });
 
   it('still ends the turn for clients when storage fails while ending it', async () => {

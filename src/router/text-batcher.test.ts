@@ -3,51 +3,53 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { TextBatcher } from './text-batcher.ts';
 
 describe('TextBatcher', () => {
-  it('joins text pushed along one promise chain into one send, after the chain', async () => {
+  it('sends the first text at once, then joins text pushed along one promise chain', async () => {
     const sent: string[] = [];
     const batcher = new TextBatcher((text) => sent.push(text));
     // As an SDK yields the events of one network read: each after an already-resolved await.
-    for (const piece of ['a', 'b', 'c']) {
+    for (const piece of ['a', 'b', 'c', 'd']) {
       await Promise.resolve();
       batcher.push(piece);
     }
-    expect(sent).toEqual([]);
+    expect(sent).toEqual(['a']);
     await nextTurn();
-    expect(sent).toEqual(['abc']);
+    expect(sent).toEqual(['a', 'bcd']);
   });
 
   it('keeps text pushed in different turns of the event loop apart', async () => {
     const sent: string[] = [];
     const batcher = new TextBatcher((text) => sent.push(text));
     batcher.push('one ');
-    await nextTurn();
     batcher.push('two ');
-    batcher.push('three');
     await nextTurn();
-    expect(sent).toEqual(['one ', 'two three']);
+    batcher.push('three ');
+    batcher.push('four');
+    await nextTurn();
+    expect(sent).toEqual(['one ', 'two ', 'three four']);
   });
 
   it('sends what it holds on flush, once, and nothing when it holds nothing', async () => {
     const sent: string[] = [];
     const batcher = new TextBatcher((text) => sent.push(text));
     batcher.flush();
+    batcher.push('w');
     batcher.push('x');
     batcher.push('y');
     batcher.flush();
-    expect(sent).toEqual(['xy']);
+    expect(sent).toEqual(['w', 'xy']);
     await nextTurn();
-    expect(sent).toEqual(['xy']);
+    expect(sent).toEqual(['w', 'xy']);
   });
 
   it('sends at once when it holds as many pieces as its cap', async () => {
     const sent: string[] = [];
     const batcher = new TextBatcher((text) => sent.push(text), 3);
-    for (const piece of ['a', 'b', 'c', 'd', 'e']) {
+    for (const piece of ['a', 'b', 'c', 'd', 'e', 'f']) {
       await Promise.resolve();
       batcher.push(piece);
     }
-    expect(sent).toEqual(['abc']);
+    expect(sent).toEqual(['a', 'bcd']);
     await nextTurn();
-    expect(sent).toEqual(['abc', 'de']);
+    expect(sent).toEqual(['a', 'bcd', 'ef']);
   });
 });

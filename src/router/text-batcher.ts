@@ -9,6 +9,9 @@
  * a timer or for the next read, and a stream whose chunks arrive apart still gives one delta
  * per chunk.
  *
+ * The round's first text leaves at once, alone: time to first token is what a user waits for,
+ * and it should not wait for the parsing of what came with it.
+ *
  * A read that holds many events (a provider that sends a whole reply at once) would otherwise
  * make its first text wait for the parsing of all the others: at `maxPieces` the text leaves
  * at once, so clients already have it while the rest is parsed.
@@ -22,6 +25,7 @@ export class TextBatcher {
   #pending = '';
   #pieces = 0;
   #scheduled = false;
+  #first = true;
 
   constructor(send: (text: string) => void, maxPieces = 16) {
     this.#send = send;
@@ -31,7 +35,8 @@ export class TextBatcher {
   push(text: string): void {
     this.#pending += text;
     this.#pieces += 1;
-    if (this.#pieces >= this.#maxPieces) {
+    if (this.#first || this.#pieces >= this.#maxPieces) {
+      this.#first = false;
       this.flush();
       return;
     }
