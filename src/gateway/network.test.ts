@@ -31,6 +31,17 @@ describe('createAddressCheck', () => {
     }
   });
 
+  it('gives the same verdicts when asked again, also after more addresses than it remembers', () => {
+    const check = createAddressCheck(['10.0.0.0/8']);
+    for (let round = 0; round < 2; round++) {
+      expect(check('10.9.8.7')).toBe(true);
+      expect(check('8.8.4.4')).toBe(false);
+    }
+    for (let i = 0; i < 5000; i++) expect(check(`10.0.${i >> 8}.${i & 255}`)).toBe(true);
+    expect(check('8.8.4.4')).toBe(false);
+    expect(check('10.9.8.7')).toBe(true);
+  });
+
   it('honours a narrower list', () => {
     const only = createAddressCheck(['192.168.7.0/24']);
     expect(only('192.168.7.9')).toBe(true);

@@ -41,6 +41,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     bodyLimit: 1024 * 1024,
     trustProxy: false,
   });
+  // Requests are not logged, so a request's few warnings take the server's logger as it is
+  // rather than a child built (bindings serialised) for every request.
+  app.setChildLoggerFactory((parent) => parent);
   const sessions = new Set<Session>();
   // One options object shared by every session, not a copy each.
   const sessionOptions = {

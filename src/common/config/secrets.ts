@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { ErrorCode, HearthError } from '../errors.ts';
 import type { Env } from './load.ts';
 import type { HearthConfig } from './schema.ts';
@@ -19,7 +19,12 @@ export interface Secrets {
 }
 
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  return hash('sha256', token, 'hex');
+}
+
+/** The same hash as bytes, for comparing a presented token on every request. */
+export function tokenDigest(token: string): Buffer {
+  return hash('sha256', token, 'buffer');
 }
 
 /** Shortest token accepted from the environment: a guessable token is worse than none. */

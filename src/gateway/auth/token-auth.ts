@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { hashToken, type Role, type TokenEntry } from '../../common/config/secrets.ts';
+import { tokenDigest, type Role, type TokenEntry } from '../../common/config/secrets.ts';
 
 export interface Principal {
   name: string;
@@ -23,7 +23,7 @@ export class TokenAuth {
   }
 
   verify(token: string): Principal | undefined {
-    const presented = Buffer.from(hashToken(token), 'hex');
+    const presented = tokenDigest(token);
     let found: Principal | undefined;
     for (const entry of this.#entries) {
       if (timingSafeEqual(presented, entry.hash) && !found) found = entry.principal;
