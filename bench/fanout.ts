@@ -80,7 +80,7 @@ export interface FanoutMeasurement {
   latencyP99Ms: number;
   serverCpuUsPerDelivery: number;
   /** Deltas per `text.delta` frame: 1 for the baselines; Hearth joins deltas that arrive together. */
-  deltasPerFrame: number;
+  deltasPerFrame?: number;
   complete: boolean;
   runs: FanoutRun[];
 }

@@ -49,7 +49,9 @@ export function clusterSection(envelope: Envelope<ClusterResult>): string {
     `Target p99 under 50 ms: ${mark(propagation.hearthMs.p99 < 50)} (${ms(propagation.hearthMs.p99)} ms).`,
     '',
     `Cross-instance fan-out: one turn to ${n(options.clients)} subscribers, ` +
-      `${n(options.deltas)} deltas at full speed and ${n(options.pacedDeltas)} at 100/s.`,
+      `${n(options.deltas)} deltas at full speed and ${n(options.pacedDeltas)} at 100/s. ` +
+      'At full speed the double (its own process) writes faster than Hearth reads, so Hearth ' +
+      'sends the text of each read as one frame of up to 16 deltas; deliveries count deltas.',
     '',
     ...shapes('Full speed', result.fanout),
     ...shapes('Paced, 100 deltas/s', result.paced),

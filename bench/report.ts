@@ -48,31 +48,36 @@ function otherLoad(row: FanoutComparison): string {
   return (values[Math.floor(values.length / 2)] ?? 0).toFixed(2);
 }
 
+/** Deltas per `text.delta` frame Hearth sent (results older than text batching: 1). */
+function perFrame(row: FanoutComparison): string {
+  return String(row.hearth.deltasPerFrame ?? 1);
+}
+
 function fanoutTable(rows: FanoutComparison[], mode: Mode): string {
   const first = rows[0];
   if (!first) return '';
   const lines = [`#### ${modeTitle[mode]}, ${n(first.deltas)} deltas`, ''];
   if (mode === 'burst') {
     lines.push(
-      '| clients | raw deliveries/s | Hearth deliveries/s | ratio (target ≥ 0.8) | met | server CPU µs/delivery raw / Hearth | other load (cores) |',
-      '| ---: | ---: | ---: | ---: | :---: | ---: | ---: |',
+      '| clients | raw deliveries/s | Hearth deliveries/s | Hearth deltas per frame | ratio (target ≥ 0.8) | met | server CPU µs/delivery raw / Hearth | other load (cores) |',
+      '| ---: | ---: | ---: | ---: | ---: | :---: | ---: | ---: |',
     );
     for (const row of rows) {
       lines.push(
         `| ${n(row.clients)} | ${n(row.raw.deliveriesPerSecond)} | ${n(row.hearth.deliveriesPerSecond)} | ` +
-          `${row.throughputRatio} | ${mark(row.meetsThroughput)} | ` +
+          `${perFrame(row)} | ${row.throughputRatio} | ${mark(row.meetsThroughput)} | ` +
           `${row.raw.serverCpuUsPerDelivery} / ${row.hearth.serverCpuUsPerDelivery} | ${otherLoad(row)} |`,
       );
     }
   } else {
     lines.push(
-      '| clients | raw deliveries/s | Hearth deliveries/s | ratio (≥ 0.8) | met | raw p50 / p99 ms | Hearth p50 / p99 ms | p99 ratio (≤ 1.25) | met | server CPU µs/delivery raw / Hearth | other load (cores) |',
-      '| ---: | ---: | ---: | ---: | :---: | ---: | ---: | ---: | :---: | ---: | ---: |',
+      '| clients | raw deliveries/s | Hearth deliveries/s | Hearth deltas per frame | ratio (≥ 0.8) | met | raw p50 / p99 ms | Hearth p50 / p99 ms | p99 ratio (≤ 1.25) | met | server CPU µs/delivery raw / Hearth | other load (cores) |',
+      '| ---: | ---: | ---: | ---: | ---: | :---: | ---: | ---: | ---: | :---: | ---: | ---: |',
     );
     for (const row of rows) {
       lines.push(
         `| ${n(row.clients)} | ${n(row.raw.deliveriesPerSecond)} | ${n(row.hearth.deliveriesPerSecond)} | ` +
-          `${row.throughputRatio} | ${mark(row.meetsThroughput)} | ` +
+          `${perFrame(row)} | ${row.throughputRatio} | ${mark(row.meetsThroughput)} | ` +
           `${ms(row.raw.latencyP50Ms)} / ${ms(row.raw.latencyP99Ms)} | ` +
           `${ms(row.hearth.latencyP50Ms)} / ${ms(row.hearth.latencyP99Ms)} | ${row.p99Ratio} | ` +
           `${mark(row.meetsP99)} | ${row.raw.serverCpuUsPerDelivery} / ${row.hearth.serverCpuUsPerDelivery} | ` +
@@ -130,8 +135,12 @@ export function fanoutSection(envelope: Envelope<FanoutResult>): string {
     '',
     `One turn delivered to every subscribed client; medians of ${options.repeats} runs per cell ` +
       '(alternating which server goes first), after a warm-up turn. Throughput = deliveries / ' +
-      '(last delivery − first delivery); latency = receipt − production of each delta, over every ' +
-      `(client, delta) pair. Paced mode sends a delta every ${options.pacedDelayMs} ms ` +
+      "(last delivery − first delta's production); latency = receipt − production of each delta, " +
+      'over every (client, delta) pair. Hearth sends text that reaches it in one read as one ' +
+      '`text.delta` (up to 16 deltas, the first of a reply alone; docs/protocol.md), so its ' +
+      'frames can carry several deltas: a delivery is one delta reaching one client, whatever ' +
+      'frame it came in, and the baselines send one frame per delta. Paced mode sends a delta ' +
+      `every ${options.pacedDelayMs} ms ` +
       `(${n(options.pacedDeltas)} deltas instead of ${n(options.fullDeltas)}, to keep the run at ` +
       `about ${Math.round((options.pacedDeltas * options.pacedDelayMs) / 1000)} s). Hearth ran with ` +
       `the tests' default config plus \`${JSON.stringify(result.hearthConfig)}\` (default limits).` +
