@@ -14,7 +14,7 @@ import type {
 import { ErrorCode, HearthError } from '../../common/errors.ts';
 import type { Catalogue } from './catalogue-store.ts';
 import { connectUpstream, type Connection, type ConnectVerdict } from './connect.ts';
-import { SessionGone } from './http-tool-call.ts';
+import { SessionGone } from './rpc-response-reader.ts';
 import { InFlightCalls } from './in-flight.ts';
 import { listCatalogue } from './list-catalogue.ts';
 import { redact, type ServerEntry } from './servers-file.ts';
