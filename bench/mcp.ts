@@ -47,7 +47,10 @@ export interface McpResult {
     direct: Summary;
     /** Through a bare HTTP relay process (bench/support/http-relay.ts) to the same upstream. */
     throughRelay?: Summary;
+    /** Through `/mcp` with a 2025-era client (a session; the endpoint's fast path). */
     throughHearth: Summary;
+    /** Through `/mcp` with a 2026-07-28 client (stateless: the SDK serves every request). */
+    throughHearthModern?: Summary;
     addedP50: number;
     addedP99: number;
   };
@@ -258,21 +261,27 @@ export async function runMcp(options: McpOptions = mcpDefaults): Promise<McpResu
     // The floor any aggregator pays: a bare HTTP relay process in front of the same upstream.
     await using relay = await startRelay(fixtures[0]!.url(''));
     await using relayed = await connectClient(`${relay.origin}/mcp`, { era: 'legacy' });
+    await using modern = await connectClient(`${hearth.url}/mcp`, {
+      era: 'modern',
+      token: adminToken,
+    });
     const args = { text: 'x'.repeat(64) };
     const paths = {
       direct: () => direct.client.callTool({ name: 'echo', arguments: args }),
       relay: () => relayed.client.callTool({ name: 'echo', arguments: args }),
       hearth: () => client.callTool({ name: 'h0__echo', arguments: args }),
+      modern: () => modern.client.callTool({ name: 'h0__echo', arguments: args }),
     };
     type Path = keyof typeof paths;
     const orders: Path[][] = [
-      ['direct', 'relay', 'hearth'],
-      ['hearth', 'direct', 'relay'],
-      ['relay', 'hearth', 'direct'],
+      ['direct', 'relay', 'hearth', 'modern'],
+      ['hearth', 'modern', 'direct', 'relay'],
+      ['modern', 'relay', 'hearth', 'direct'],
+      ['relay', 'direct', 'modern', 'hearth'],
     ];
     // Warm every path (Hearth starts the upstream on the first call).
     for (let i = 0; i < 20; i++) for (const path of orders[0]!) await paths[path]();
-    const callTimes: Record<Path, number[]> = { direct: [], relay: [], hearth: [] };
+    const callTimes: Record<Path, number[]> = { direct: [], relay: [], hearth: [], modern: [] };
     for (let i = 0; i < options.calls; i++) {
       for (const path of orders[i % orders.length]!) {
         const started = now();
@@ -287,6 +296,7 @@ export async function runMcp(options: McpOptions = mcpDefaults): Promise<McpResu
     const directSummary = roundSummary(summarize(callTimes.direct));
     const relaySummary = roundSummary(summarize(callTimes.relay));
     const hearthSummary = roundSummary(summarize(callTimes.hearth));
+    const modernSummary = roundSummary(summarize(callTimes.modern));
     const cachedSummary = roundSummary(summarize(cachedStarts));
     return {
       options,
@@ -302,6 +312,7 @@ export async function runMcp(options: McpOptions = mcpDefaults): Promise<McpResu
         direct: directSummary,
         throughRelay: relaySummary,
         throughHearth: hearthSummary,
+        throughHearthModern: modernSummary,
         addedP50: round(hearthSummary.p50 - directSummary.p50, 3),
         addedP99: round(hearthSummary.p99 - directSummary.p99, 3),
       },

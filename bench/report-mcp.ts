@@ -32,7 +32,15 @@ export function mcpSection(envelope: Envelope<McpResult>): string {
     ...(callMs.throughRelay
       ? [row('the same call through a bare HTTP relay process', callMs.throughRelay)]
       : []),
-    row('the same call through `/mcp`', callMs.throughHearth),
+    row('the same call through `/mcp` (2025-era client, a session)', callMs.throughHearth),
+    ...(callMs.throughHearthModern
+      ? [
+          row(
+            'the same call through `/mcp` (2026-07-28 client, stateless)',
+            callMs.throughHearthModern,
+          ),
+        ]
+      : []),
     '',
     `First start (nothing cached): ${ms(startupMs.firstStart)} ms. Memory: Hearth's RSS was ` +
       `${memory.rssConfiguredMiB} MiB with every server configured and none running, against ` +
@@ -50,7 +58,11 @@ export function mcpSection(envelope: Envelope<McpResult>): string {
       callMs.throughRelay
         ? `; a bare relay adds +${ms(callMs.throughRelay.p50 - callMs.direct.p50)} ms`
         : ''
-    } | ${mark(callMs.addedP50 < 1)} |`,
+    }${
+      callMs.throughHearthModern
+        ? `; a 2026-07-28 client +${ms(callMs.throughHearthModern.p50 - callMs.direct.p50)} ms`
+        : ''
+    } | ${mark(callMs.addedP50 < 1 && (callMs.throughHearthModern?.p50 ?? 0) - callMs.direct.p50 < 1)} |`,
     `| under 200 KB per configured server | ${memory.heapPerServerKiB} KiB heap, ${memory.rssPerServerInProcessKiB} KiB RSS | ${mark(Math.max(memory.heapPerServerKiB, memory.rssPerServerInProcessKiB) * 1024 < 200_000)} |`,
     '',
   ].join('\n');
