@@ -42,7 +42,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     trustProxy: false,
   });
   // Requests are not logged, so a request's few warnings take the server's logger as it is
-  // rather than a child built (bindings serialised) for every request.
+  // rather than a child built (bindings serialised) for every request: their lines carry no
+  // fastify request id, and per-route log levels or serialisers (none are used) would not apply.
   app.setChildLoggerFactory((parent) => parent);
   const sessions = new Set<Session>();
   // One options object shared by every session, not a copy each.

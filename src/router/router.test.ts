@@ -33,6 +33,8 @@ class ScriptedProvider implements ChatProvider {
 function setup(
   provider: ChatProvider,
   store = new SqliteConversationStore(openDatabase({ memory: true })),
+  /** Makes the sink throw for the events it returns true for (storage failing in the hub). */
+  failEmit: (event: TurnEvent) => boolean = () => false,
 ) {
   const config = configSchema.parse({
     providers: { p: { kind: 'openai-compatible', baseURL: 'http://127.0.0.1:1/v1' } },
@@ -44,7 +46,12 @@ function setup(
   const router = new Router({
     store: localTurnStore(store),
     tools: new ToolCatalogue([]),
-    sink: { emit: (conversationId, event) => events.push({ ...event, conversationId }) },
+    sink: {
+      emit: (conversationId, event) => {
+        if (failEmit(event)) throw new Error('disk full');
+        events.push({ ...event, conversationId });
+      },
+    },
     profiles: new ProfileResolver({
       config: () => config,
       providers: () => new Map([['p', provider]]),
@@ -149,6 +156,31 @@ describe('Router', () => {
     const reply = store.listMessages(turn.conversationId)[1];
     expect(reply?.status).toBe('failed');
     expect(textOf(reply?.content ?? [])).toBe('Hello, world!');
+  });
+
+  it('ends the turn with the error when a joined delta cannot be emitted', async () => {
+    const provider: ChatProvider = {
+      id: 'p',
+      async *stream() {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        yield { type: 'text', text: 'first ' };
+        yield { type: 'text', text: 'lost ' };
+        yield { type: 'text', text: 'text' };
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        yield { type: 'text', text: 'never shown' };
+        yield { type: 'finish', reason: 'stop' };
+      },
+    };
+    const fail = (event: TurnEvent) => event.type === 'text.delta' && event.text === 'lost text';
+    const { router, events, store } = setup(provider, undefined, fail);
+    const turn = await router.accept({ content });
+    turn.start();
+    while (router.runningTurns > 0) await new Promise((resolve) => setTimeout(resolve, 2));
+    expect(events.filter((e) => e.type === 'text.delta').map((e) => e.text)).toEqual(['first ']);
+    expect(events.at(-1)).toMatchObject({ type: 'turn.error' });
+    const reply = store.listMessages(turn.conversationId)[1];
+    expect(reply?.status).toBe('failed');
+    expect(textOf(reply?.content ?? [])).toBe('first ');
   });
 
   it('still ends the turn for clients when storage fails while ending it', async () => {

@@ -31,11 +31,12 @@ export async function streamRound(options: {
     let usage: Usage | null = null;
     let finishReason: ProviderFinishReason = 'stop';
     // Text parsed from one network read leaves as one delta (text-batcher.ts); the turn's text
-    // grows as deltas leave, so a snapshot or checkpoint never holds text no client was sent.
+    // grows once its delta is out, so a snapshot or checkpoint never holds text no client was
+    // sent, nor text whose delta failed.
     const batcher = new TextBatcher((text) => {
+      sink.emit(turn.conversationId, { type: 'text.delta', turnId: turn.turnId, text });
       turn.text += text;
       turn.revision += 1;
-      sink.emit(turn.conversationId, { type: 'text.delta', turnId: turn.turnId, text });
     });
     try {
       const prefetched = index === 0 ? turn.prefetched : undefined;
@@ -63,8 +64,13 @@ export async function streamRound(options: {
       turn.choices = [choice];
       return { calls, finishReason, usage };
     } catch (error) {
-      // Whatever was shown stays the turn's partial text, marked by how the turn ends.
-      batcher.flush();
+      // Whatever was shown stays the turn's partial text, marked by how the turn ends. The
+      // error to report is the one that ended the round, not a failure to send the rest.
+      try {
+        batcher.flush();
+      } catch {
+        // The turn ends with `error` below either way.
+      }
       if (signal.aborted || shown || turn.choices.length === 1) throw error;
       const failure = toHearthError(error);
       failures.push(`${describe(choice)}: ${failure.toWire().message}`);

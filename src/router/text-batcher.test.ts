@@ -52,4 +52,23 @@ describe('TextBatcher', () => {
     await nextTurn();
     expect(sent).toEqual(['a', 'bcd', 'ef']);
   });
+
+  it('keeps a send that fails from the tick for the next push or flush to throw', async () => {
+    const sent: string[] = [];
+    let failing = false;
+    const batcher = new TextBatcher((text) => {
+      if (failing) throw new Error('disk full');
+      sent.push(text);
+    });
+    batcher.push('a');
+    failing = true;
+    batcher.push('b');
+    batcher.push('c');
+    // The tick's send fails; nothing escapes into Node's tick queue.
+    await nextTurn();
+    expect(sent).toEqual(['a']);
+    failing = false;
+    expect(() => batcher.push('d')).toThrow(/disk full/);
+    expect(() => batcher.flush()).not.toThrow();
+  });
 });

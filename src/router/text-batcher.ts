@@ -17,7 +17,9 @@
  * at once, so clients already have it while the rest is parsed.
  *
  * `flush()` hands on what is kept at once; the round calls it before anything else of the turn
- * can happen (its end, an error, Stop).
+ * can happen (its end, an error, Stop). A send that fails from the tick (the hub could not
+ * store its seq, say) is not thrown into Node's tick queue, where nothing would catch it: the
+ * next `push()` or `flush()` throws it, inside the round, which ends the turn with it.
  */
 export class TextBatcher {
   readonly #send: (text: string) => void;
@@ -26,6 +28,7 @@ export class TextBatcher {
   #pieces = 0;
   #scheduled = false;
   #first = true;
+  #failure: { error: unknown } | undefined;
 
   constructor(send: (text: string) => void, maxPieces = 16) {
     this.#send = send;
@@ -33,6 +36,7 @@ export class TextBatcher {
   }
 
   push(text: string): void {
+    this.#throwFailure();
     this.#pending += text;
     this.#pieces += 1;
     if (this.#first || this.#pieces >= this.#maxPieces) {
@@ -46,6 +50,7 @@ export class TextBatcher {
   }
 
   flush(): void {
+    this.#throwFailure();
     if (this.#pending === '') return;
     const text = this.#pending;
     this.#pending = '';
@@ -53,8 +58,19 @@ export class TextBatcher {
     this.#send(text);
   }
 
+  #throwFailure(): void {
+    const failure = this.#failure;
+    if (!failure) return;
+    this.#failure = undefined;
+    throw failure.error;
+  }
+
   readonly #onTick = (): void => {
     this.#scheduled = false;
-    this.flush();
+    try {
+      this.flush();
+    } catch (error) {
+      this.#failure = { error };
+    }
   };
 }
