@@ -30,6 +30,34 @@ class ScriptedProvider implements ChatProvider {
   }
 }
 
+/**
+ * A provider whose events come in reads, as from a network: each read after a timer, its
+ * events back to back (as an SDK yields what one read held); then `failure`, if given.
+ */
+function readsProvider(reads: ProviderEvent[][], failure?: Error): ChatProvider {
+  return {
+    id: 'p',
+    async *stream() {
+      for (const read of reads) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        yield* read;
+      }
+      if (failure) throw failure;
+    },
+  };
+}
+
+const text = (...pieces: string[]): ProviderEvent[] =>
+  pieces.map((piece) => ({ type: 'text', text: piece }));
+
+/** Accepts and starts a turn, and waits until it has ended. */
+async function runTurn(router: Router): Promise<{ conversationId: string }> {
+  const turn = await router.accept({ content });
+  turn.start();
+  while (router.runningTurns > 0) await new Promise((resolve) => setTimeout(resolve, 2));
+  return turn;
+}
+
 function setup(
   provider: ChatProvider,
   store = new SqliteConversationStore(openDatabase({ memory: true })),
@@ -130,25 +158,12 @@ describe('Router', () => {
   });
 
   it('joins text that arrives together into one delta and keeps it when the stream fails', async () => {
-    const provider: ChatProvider = {
-      id: 'p',
-      async *stream() {
-        await new Promise((resolve) => setTimeout(resolve, 1));
-        // One network read: three events with nothing to wait for in between.
-        yield { type: 'text', text: 'Hel' };
-        yield { type: 'text', text: 'lo, ' };
-        yield { type: 'text', text: 'wor' };
-        yield { type: 'text', text: 'l' };
-        await new Promise((resolve) => setTimeout(resolve, 1));
-        yield { type: 'text', text: 'd' };
-        yield { type: 'text', text: '!' };
-        throw new Error('connection reset');
-      },
-    };
+    const provider = readsProvider(
+      [text('Hel', 'lo, ', 'wor', 'l'), text('d', '!')],
+      new Error('connection reset'),
+    );
     const { router, events, store } = setup(provider);
-    const turn = await router.accept({ content });
-    turn.start();
-    while (router.runningTurns > 0) await new Promise((resolve) => setTimeout(resolve, 2));
+    const turn = await runTurn(router);
     const deltas = events.filter((e) => e.type === 'text.delta');
     // The first text at once, then what arrived with it, then the next read's text.
     expect(deltas.map((e) => e.text)).toEqual(['Hel', 'lo, worl', 'd!']);
@@ -159,23 +174,13 @@ describe('Router', () => {
   });
 
   it('ends the turn with the error when a joined delta cannot be emitted', async () => {
-    const provider: ChatProvider = {
-      id: 'p',
-      async *stream() {
-        await new Promise((resolve) => setTimeout(resolve, 1));
-        yield { type: 'text', text: 'first ' };
-        yield { type: 'text', text: 'lost ' };
-        yield { type: 'text', text: 'text' };
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        yield { type: 'text', text: 'never shown' };
-        yield { type: 'finish', reason: 'stop' };
-      },
-    };
+    const provider = readsProvider([
+      text('first ', 'lost ', 'text'),
+      [...text('never shown'), { type: 'finish', reason: 'stop' }],
+    ]);
     const fail = (event: TurnEvent) => event.type === 'text.delta' && event.text === 'lost text';
     const { router, events, store } = setup(provider, undefined, fail);
-    const turn = await router.accept({ content });
-    turn.start();
-    while (router.runningTurns > 0) await new Promise((resolve) => setTimeout(resolve, 2));
+    const turn = await runTurn(router);
     expect(events.filter((e) => e.type === 'text.delta').map((e) => e.text)).toEqual(['first ']);
     expect(events.at(-1)).toMatchObject({ type: 'turn.error' });
     const reply = store.listMessages(turn.conversationId)[1];
