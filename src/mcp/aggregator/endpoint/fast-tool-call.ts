@@ -12,16 +12,18 @@
  * the client closing the HTTP request.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  isJsonContentType,
-  SUPPORTED_PROTOCOL_VERSIONS,
-  validateHostHeader,
-  validateOriginHeader,
-} from '@modelcontextprotocol/server';
+import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
 import type { Logger } from '../../../common/logger.ts';
+import {
+  answerCall,
+  header,
+  isId,
+  isObject,
+  plainJsonRequest,
+  type RequestId,
+} from './fast-call-answer.ts';
 import type { LegacySessions } from './legacy-sessions.ts';
 import type { McpAuthenticate } from './mcp-endpoint.ts';
-import { translate } from './source-server.ts';
 import type { McpSource } from './source.ts';
 
 export interface FastToolCallOptions {
@@ -31,8 +33,6 @@ export interface FastToolCallOptions {
   allowedHosts: string[] | undefined;
   logger: Logger;
 }
-
-type RequestId = string | number;
 
 interface ToolCall {
   kind: 'call';
@@ -46,12 +46,6 @@ interface Cancellation {
   requestId: RequestId;
   reason: string;
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-const isId = (value: unknown): value is RequestId =>
-  typeof value === 'string' || (typeof value === 'number' && Number.isInteger(value));
 
 /** The message if it is one this path answers; anything else goes the SDK's way. */
 function classify(body: string): ToolCall | Cancellation | undefined {
@@ -80,24 +74,6 @@ function classify(body: string): ToolCall | Cancellation | undefined {
   return undefined;
 }
 
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return typeof value === 'string' ? value : undefined;
-}
-
-/** The request's own checks; any failure is left to the SDK's path to answer. */
-function plainRequest(req: IncomingMessage, hosts: string[] | undefined): boolean {
-  const version = header(req, 'mcp-protocol-version');
-  if (version === undefined || !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) return false;
-  if (!isJsonContentType(header(req, 'content-type') ?? null)) return false;
-  if (!(header(req, 'accept') ?? '').includes('application/json')) return false;
-  if (!hosts) return true;
-  return (
-    validateHostHeader(header(req, 'host') ?? null, hosts).ok &&
-    validateOriginHeader(header(req, 'origin'), hosts).ok
-  );
-}
-
 /**
  * Answers the POST `req` (whose body was read as `body`) when it is a request this path
  * takes; returns false, having written nothing, when it is not.
@@ -110,7 +86,10 @@ export async function tryFastToolCall(
   options: FastToolCallOptions,
 ): Promise<boolean> {
   const sessionId = header(req, 'mcp-session-id');
-  if (sessionId === undefined || !plainRequest(req, options.allowedHosts)) return false;
+  if (sessionId === undefined) return false;
+  const version = header(req, 'mcp-protocol-version');
+  if (version === undefined || !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) return false;
+  if (!plainJsonRequest(req, options.allowedHosts)) return false;
   const message = classify(body);
   if (!message) return false;
   const principal = await options.authenticate(header(req, 'authorization'));
@@ -132,49 +111,15 @@ export async function tryFastToolCall(
   const source = options.source(serverName);
   const call = source && options.sessions.beginCall(sessionId, target, message.id);
   if (!source || !call) return false;
-  const abortOnClose = (): void => {
-    if (!res.writableFinished) call.abort('The client closed the request');
-  };
-  res.once('close', abortOnClose);
-  let answer: string;
-  try {
-    const result = await source.callTool(message.name, message.args, { signal: call.signal });
-    answer = JSON.stringify({ jsonrpc: '2.0', id: message.id, result });
-  } catch (error) {
-    answer = JSON.stringify({
-      jsonrpc: '2.0',
-      id: message.id,
-      error: errorObject(translate(error, call.signal, options.logger), call.signal.aborted),
-    });
-  } finally {
-    call.end();
-  }
-  if (!res.destroyed) {
-    res.writeHead(200, {
-      'content-type': 'application/json',
-      'content-length': Buffer.byteLength(answer),
-      'mcp-session-id': sessionId,
-    });
-    res.end(answer);
-  }
+  await answerCall(res, {
+    id: message.id,
+    name: message.name,
+    args: message.args,
+    source,
+    open: call,
+    encode: (result) => result,
+    headers: { 'mcp-session-id': sessionId },
+    logger: options.logger,
+  });
   return true;
-}
-
-/** As the SDK's server words a thrown error: its own integer code, else -32603. */
-function errorObject(
-  error: unknown,
-  aborted: boolean,
-): { code: number; message: string; data?: unknown } {
-  // Aborted by the client or its session, which no longer waits for this answer.
-  if (aborted) return { code: -32800, message: 'Request cancelled' };
-  const { code, message, data } = (error ?? {}) as {
-    code?: unknown;
-    message?: unknown;
-    data?: unknown;
-  };
-  return {
-    code: typeof code === 'number' && Number.isSafeInteger(code) ? code : -32603,
-    message: typeof message === 'string' ? message : 'Internal error',
-    ...(data === undefined ? {} : { data }),
-  };
 }

@@ -14,6 +14,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../../../common/logger.ts';
 import { LegacySessions } from './legacy-sessions.ts';
 import { ModernHandlers } from './modern-handlers.ts';
+import { tryFastModernCall, type FastModernCallOptions } from './fast-modern-call.ts';
 import { tryFastToolCall, type FastToolCallOptions } from './fast-tool-call.ts';
 import { answer, bodyError, readBody, serveOnNode } from './node-bridge.ts';
 import { jsonRpcError } from './responses.ts';
@@ -134,6 +135,18 @@ export function registerMcpEndpoint(
     logger,
   };
 
+  const fastModern: FastModernCallOptions = {
+    authenticate: options.authenticate,
+    source: (serverName) => fast.source(serverName),
+    beginCall: () => modern.beginCall(),
+    serverInfo: (serverName) => ({
+      name: serverName === undefined ? info.name : `${info.name}/${serverName}`,
+      version: info.version,
+    }),
+    allowedHosts: options.allowedHosts,
+    logger,
+  };
+
   void app.register((scope, _opts, done) => {
     // The MCP transports read the body themselves (and answer its errors as JSON-RPC).
     scope.removeAllContentTypeParsers();
@@ -158,6 +171,7 @@ export function registerMcpEndpoint(
               return;
             }
             if (await tryFastToolCall(req, res, body, serverName, fast)) return;
+            if (await tryFastModernCall(req, res, body, serverName, fastModern)) return;
           }
           await serveOnNode(req, res, {
             handle: (webRequest) => serve(webRequest, serverName),

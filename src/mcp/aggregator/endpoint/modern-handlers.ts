@@ -23,6 +23,9 @@ export interface ModernHandlersOptions {
 export class ModernHandlers {
   readonly #options: ModernHandlersOptions;
   readonly #entries = new Map<string, Entry>();
+  /** Calls answered by the fast path (fast-modern-call.ts), aborted when the endpoint closes. */
+  readonly #calls = new Set<AbortController>();
+  #closed = false;
 
   constructor(options: ModernHandlersOptions) {
     this.#options = options;
@@ -70,8 +73,24 @@ export class ModernHandlers {
     entry.handler.close().catch(() => undefined);
   }
 
+  /** Counts a fast-path call as open until `end`; undefined once the endpoint closes. */
+  beginCall():
+    { signal: AbortSignal; abort: (reason: string) => void; end: () => void } | undefined {
+    if (this.#closed) return undefined;
+    const controller = new AbortController();
+    this.#calls.add(controller);
+    return {
+      signal: controller.signal,
+      abort: (reason) => controller.abort(new Error(reason)),
+      end: () => this.#calls.delete(controller),
+    };
+  }
+
   /** Aborts every open modern exchange and forgets every path. */
   async close(): Promise<void> {
+    this.#closed = true;
+    for (const call of this.#calls) call.abort(new Error('The MCP endpoint is closing'));
+    this.#calls.clear();
     const entries = [...this.#entries.entries()];
     this.#entries.clear();
     await Promise.all(
