@@ -11,11 +11,25 @@ import { createLogger } from '../../src/common/logger.ts';
 import { readBody } from '../../src/mcp/aggregator/endpoint/node-bridge.ts';
 import { tryFastModernCall } from '../../src/mcp/aggregator/endpoint/fast-modern-call.ts';
 import { startEndpointServer, testToken, type EndpointServer } from './support/endpoint-server.ts';
+import type { CallToolResult } from '@modelcontextprotocol/server';
+import type { McpSource } from '../../src/mcp/aggregator/endpoint/source.ts';
 import { createFakeSource } from './support/fake-source.ts';
 import { rawPost } from './support/raw-post.ts';
 import { within } from '../support/within.ts';
 
-const source = createFakeSource({ toolCount: 3 });
+const fake = createFakeSource({ toolCount: 3 });
+/** The fake source plus two tools whose results the spec's schema reshapes. */
+const source: McpSource = {
+  ...fake,
+  callTool: (name, args, options) => {
+    if (name === 'odd')
+      return Promise.resolve({
+        content: [{ type: 'text', text: 'x', junk: 1 }],
+      } as unknown as CallToolResult);
+    if (name === 'bare') return Promise.resolve({} as CallToolResult);
+    return fake.callTool(name, args, options);
+  },
+};
 let endpoint: EndpointServer;
 let bare: Server;
 let bareOrigin: string;
@@ -83,7 +97,7 @@ async function viaBare(body: unknown, headers: Record<string, string>): Promise<
 }
 
 it('takes a plainly valid call and answers it as the SDK answers the same call', async () => {
-  for (const name of ['echo', 'nope']) {
+  for (const name of ['echo', 'nope', 'odd', 'bare']) {
     const fast = await rawPost(`${endpoint.origin}/mcp`, call(1, name), modernHeaders(name));
     // The same call with one more `_meta` entry is left to the SDK.
     const sdk = await rawPost(
@@ -93,6 +107,8 @@ it('takes a plainly valid call and answers it as the SDK answers the same call',
     );
     expect(fast.status).toBe(sdk.status);
     expect(fast.headers.get('content-type')).toBe('application/json');
+    // Hearth's own answer says its length; the SDK's is chunked.
+    expect(fast.headers.get('content-length')).not.toBeNull();
     expect(await fast.json()).toEqual(await sdk.json());
   }
   expect(await viaBare(call(2, 'echo'), modernHeaders('echo'))).toBe(true);
@@ -117,6 +133,30 @@ it('leaves every other request to the SDK', async () => {
       call(4, 'echo', { ...envelope, progressToken: 'p' }),
       modernHeaders('echo'),
     ],
+    [
+      'null arguments',
+      { ...call(4, 'echo'), params: { ...call(4, 'echo').params, arguments: null } },
+      modernHeaders('echo'),
+    ],
+    ['an id past the safe integers', { ...call(4, 'echo'), id: 2 ** 53 }, modernHeaders('echo')],
+    ['a key requests do not have', { ...call(4, 'echo'), extra: 1 }, modernHeaders('echo')],
+    [
+      'capabilities the schema refuses',
+      call(4, 'echo', {
+        ...envelope,
+        'io.modelcontextprotocol/clientCapabilities': { sampling: 5 },
+      }),
+      modernHeaders('echo'),
+    ],
+    [
+      'client info the schema refuses',
+      call(4, 'echo', {
+        ...envelope,
+        'io.modelcontextprotocol/clientInfo': { name: 'test', version: '1', title: 5 },
+      }),
+      modernHeaders('echo'),
+    ],
+    ['an encoded Mcp-Name', call(4, '=?base64?ZWNobw==?='), modernHeaders('=?base64?ZWNobw==?=')],
     ['another envelope entry', call(4, 'echo', { ...envelope, 'x/y': 1 }), modernHeaders('echo')],
     ['no client info', call(4, 'echo', noClient), modernHeaders('echo')],
     [
@@ -141,8 +181,8 @@ it('leaves every other request to the SDK', async () => {
 });
 
 it('aborts the running call when the client closes its request, and when the leg closes', async () => {
-  const started = source.nextBlockStart();
-  const aborted = source.nextAbort();
+  const started = fake.nextBlockStart();
+  const aborted = fake.nextAbort();
   const controller = new AbortController();
   const request = rawPost(
     `${endpoint.origin}/mcp`,
@@ -157,14 +197,15 @@ it('aborts the running call when the client closes its request, and when the leg
 
   // Closing the endpoint aborts a fast-path call that is still running.
   await using own = await startEndpointServer({ merged: source });
-  const again = source.nextBlockStart();
-  const abortedAgain = source.nextAbort();
-  const running = rawPost(`${own.origin}/mcp`, call(6, 'block'), modernHeaders('block')).catch(
-    (e: unknown) => e,
-  );
+  const again = fake.nextBlockStart();
+  const abortedAgain = fake.nextAbort();
+  const running = rawPost(`${own.origin}/mcp`, call(6, 'block'), modernHeaders('block'));
   await within(again);
   const closed = own.close();
   expect(String(await within(abortedAgain))).toMatch(/closing/);
+  // As the SDK answers an exchange its handler closed: 499, no body.
+  const answer = await running;
+  expect(answer.status).toBe(499);
+  expect(await answer.text()).toBe('');
   await closed;
-  await running;
 });

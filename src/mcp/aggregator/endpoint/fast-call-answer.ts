@@ -20,7 +20,43 @@ export const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 export const isId = (value: unknown): value is RequestId =>
-  typeof value === 'string' || (typeof value === 'number' && Number.isInteger(value));
+  typeof value === 'string' || (typeof value === 'number' && Number.isSafeInteger(value));
+
+const messageKeys = new Set(['jsonrpc', 'id', 'method', 'params']);
+
+/**
+ * The body as a JSON-RPC request this path may take: one object with `jsonrpc: "2.0"`, an id
+ * (a string or a safe integer), object params and no other keys (the SDK's request schema is
+ * strict); undefined for anything else, which the SDK then answers.
+ */
+export function plainRpcRequest(
+  body: string,
+): { id: RequestId | undefined; method: unknown; params: Record<string, unknown> } | undefined {
+  let message: unknown;
+  try {
+    message = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(message) || message.jsonrpc !== '2.0' || !isObject(message.params))
+    return undefined;
+  for (const key of Object.keys(message)) if (!messageKeys.has(key)) return undefined;
+  if ('id' in message && !isId(message.id)) return undefined;
+  return {
+    id: message.id as RequestId | undefined,
+    method: message.method,
+    params: message.params,
+  };
+}
+
+/** A call's arguments: absent means none; anything but an object is the SDK's to refuse. */
+export function callArguments(
+  params: Record<string, unknown>,
+): Record<string, unknown> | undefined {
+  const args = params.arguments;
+  if (args === undefined) return {};
+  return isObject(args) ? args : undefined;
+}
 
 export function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
@@ -46,6 +82,8 @@ export interface OpenCall {
   signal: AbortSignal;
   abort(reason: string): void;
   end(): void;
+  /** True when the endpoint itself is closing: answered as the SDK does then, 499 and no body. */
+  closing?: () => boolean;
 }
 
 /**
@@ -63,12 +101,16 @@ export async function answerCall(
     encode: (result: Record<string, unknown>) => Record<string, unknown>;
     headers: Record<string, string>;
     logger: Logger;
+    /** The era's error code for a code (2026-07-28 answers -32002 as -32602). */
+    errorCode?: (code: number) => number;
   },
 ): Promise<void> {
   const { open } = call;
   res.once('close', () => {
     if (!res.writableFinished) open.abort('The client closed the request');
   });
+  // The client may have left while the request was being checked.
+  if (res.destroyed) open.abort('The client closed the request');
   let answer: string;
   try {
     const result = await call.source.callTool(call.name, call.args, { signal: open.signal });
@@ -81,12 +123,20 @@ export async function answerCall(
     answer = JSON.stringify({
       jsonrpc: '2.0',
       id: call.id,
-      error: errorObject(translate(error, open.signal, call.logger), open.signal.aborted),
+      error: errorObject(
+        translate(error, open.signal, call.logger),
+        open.signal.aborted,
+        call.errorCode,
+      ),
     });
   } finally {
     open.end();
   }
   if (res.destroyed) return;
+  if (open.signal.aborted && open.closing?.()) {
+    res.writeHead(499).end();
+    return;
+  }
   res.writeHead(200, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(answer),
@@ -99,6 +149,7 @@ export async function answerCall(
 function errorObject(
   error: unknown,
   aborted: boolean,
+  errorCode: (code: number) => number = (code) => code,
 ): { code: number; message: string; data?: unknown } {
   // Aborted by the client or its session, which no longer waits for this answer.
   if (aborted) return { code: -32800, message: 'Request cancelled' };
@@ -108,7 +159,7 @@ function errorObject(
     data?: unknown;
   };
   return {
-    code: typeof code === 'number' && Number.isSafeInteger(code) ? code : -32603,
+    code: typeof code === 'number' && Number.isSafeInteger(code) ? errorCode(code) : -32603,
     message: typeof message === 'string' ? message : 'Internal error',
     ...(data === undefined ? {} : { data }),
   };

@@ -21,15 +21,20 @@ import {
   CLIENT_CAPABILITIES_META_KEY,
   CLIENT_INFO_META_KEY,
   PROTOCOL_VERSION_META_KEY,
+  ProtocolError,
+  ProtocolErrorCode,
   SERVER_INFO_META_KEY,
+  specTypeSchemas,
+  type StandardSchemaV1Sync,
 } from '@modelcontextprotocol/server';
 import type { Logger } from '../../../common/logger.ts';
 import {
   answerCall,
+  callArguments,
   header,
-  isId,
   isObject,
   plainJsonRequest,
+  plainRpcRequest,
   type OpenCall,
   type RequestId,
 } from './fast-call-answer.ts';
@@ -59,38 +64,47 @@ interface ModernCall {
   args: Record<string, unknown>;
 }
 
+/** `value` as the spec's schema reads it (defaults filled, unknown keys dropped), or undefined. */
+function conforming(
+  schema: StandardSchemaV1Sync<unknown, unknown>,
+  value: unknown,
+): Record<string, unknown> | undefined {
+  const outcome = schema['~standard'].validate(value);
+  if (outcome.issues !== undefined) return undefined;
+  return isObject(outcome.value) ? outcome.value : undefined;
+}
+
 /** The call if the body is a plainly valid modern `tools/call`; anything else is the SDK's. */
 function classify(body: string): ModernCall | undefined {
-  let message: unknown;
-  try {
-    message = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-  if (!isObject(message) || message.jsonrpc !== '2.0' || message.method !== 'tools/call')
-    return undefined;
+  const message = plainRpcRequest(body);
+  if (!message || message.method !== 'tools/call' || message.id === undefined) return undefined;
   const { id, params } = message;
-  if (!isId(id) || !isObject(params) || typeof params.name !== 'string') return undefined;
-  const args = params.arguments ?? {};
+  const args = callArguments(params);
   const meta = params._meta;
-  if (!isObject(args) || !isObject(meta)) return undefined;
+  if (typeof params.name !== 'string' || !args || !isObject(meta)) return undefined;
   for (const key of Object.keys(meta)) if (!envelopeKeys.has(key)) return undefined;
-  const client = meta[CLIENT_INFO_META_KEY];
   const valid =
     meta[PROTOCOL_VERSION_META_KEY] === modernVersion &&
-    isObject(client) &&
-    typeof client.name === 'string' &&
-    typeof client.version === 'string' &&
-    isObject(meta[CLIENT_CAPABILITIES_META_KEY]);
+    conforming(specTypeSchemas.Implementation, meta[CLIENT_INFO_META_KEY]) !== undefined &&
+    conforming(specTypeSchemas.ClientCapabilities, meta[CLIENT_CAPABILITIES_META_KEY]) !==
+      undefined;
   return valid ? { id, name: params.name, args } : undefined;
 }
 
-/** As the SDK encodes a `tools/call` result in this era. */
+/**
+ * As the SDK answers a `tools/call` in this era: the result normalised by the spec's schema
+ * (`content` defaulted, unknown keys of content blocks dropped), `resultType: "complete"` when
+ * it has none, and the server's identity under `_meta` unless the result names one. A result
+ * the schema refuses is answered as an internal error, as the SDK refuses it.
+ */
 function encode(
   result: Record<string, unknown>,
   serverInfo: { name: string; version: string },
 ): Record<string, unknown> {
-  const typed = result.resultType === undefined ? { ...result, resultType: 'complete' } : result;
+  const normal = conforming(specTypeSchemas.CallToolResult, result);
+  if (!normal)
+    throw new ProtocolError(ProtocolErrorCode.InternalError, 'Invalid tools/call result');
+  const typed = normal.resultType === undefined ? { ...normal, resultType: 'complete' } : normal;
   const meta = typed._meta;
   if (meta === undefined) return { ...typed, _meta: { [SERVER_INFO_META_KEY]: serverInfo } };
   if (!isObject(meta) || meta[SERVER_INFO_META_KEY] !== undefined) return typed;
@@ -113,7 +127,9 @@ export async function tryFastModernCall(
   if (header(req, 'mcp-method') !== 'tools/call') return false;
   if (!plainJsonRequest(req, options.allowedHosts)) return false;
   const call = classify(body);
-  if (!call || header(req, 'mcp-name') !== call.name) return false;
+  const named = header(req, 'mcp-name');
+  // An encoded name (`=?base64?...?=`) is the SDK's to decode and check.
+  if (!call || named !== call.name || named.startsWith('=?base64?')) return false;
   const principal = await options.authenticate(header(req, 'authorization'));
   if (!principal) return false;
   const source = options.source(serverName);
@@ -127,6 +143,7 @@ export async function tryFastModernCall(
     encode: (result) => encode(result, serverInfo),
     headers: {},
     logger: options.logger,
+    errorCode: (code) => (code === -32002 ? -32602 : code),
   });
   return true;
 }

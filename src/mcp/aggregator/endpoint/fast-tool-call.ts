@@ -16,10 +16,12 @@ import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
 import type { Logger } from '../../../common/logger.ts';
 import {
   answerCall,
+  callArguments,
   header,
   isId,
   isObject,
   plainJsonRequest,
+  plainRpcRequest,
   type RequestId,
 } from './fast-call-answer.ts';
 import type { LegacySessions } from './legacy-sessions.ts';
@@ -49,23 +51,17 @@ interface Cancellation {
 
 /** The message if it is one this path answers; anything else goes the SDK's way. */
 function classify(body: string): ToolCall | Cancellation | undefined {
-  let message: unknown;
-  try {
-    message = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-  if (!isObject(message) || message.jsonrpc !== '2.0' || !isObject(message.params))
-    return undefined;
-  const params = message.params;
-  if (message.method === 'tools/call' && isId(message.id)) {
-    const args = params.arguments ?? {};
-    if (typeof params.name !== 'string' || !isObject(args)) return undefined;
+  const message = plainRpcRequest(body);
+  if (!message) return undefined;
+  const { id, params } = message;
+  if (message.method === 'tools/call' && id !== undefined) {
+    const args = callArguments(params);
+    if (typeof params.name !== 'string' || !args) return undefined;
     if (params._meta !== undefined && (!isObject(params._meta) || 'progressToken' in params._meta))
       return undefined;
-    return { kind: 'call', id: message.id, name: params.name, args };
+    return { kind: 'call', id, name: params.name, args };
   }
-  if (message.method === 'notifications/cancelled' && !('id' in message) && isId(params.requestId))
+  if (message.method === 'notifications/cancelled' && id === undefined && isId(params.requestId))
     return {
       kind: 'cancel',
       requestId: params.requestId,

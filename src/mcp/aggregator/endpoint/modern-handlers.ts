@@ -6,6 +6,7 @@
  */
 import { createMcpHandler, type McpHttpHandler, type Server } from '@modelcontextprotocol/server';
 import type { Logger } from '../../../common/logger.ts';
+import type { OpenCall } from './fast-call-answer.ts';
 import type { McpSource } from './source.ts';
 
 interface Entry {
@@ -74,8 +75,7 @@ export class ModernHandlers {
   }
 
   /** Counts a fast-path call as open until `end`; undefined once the endpoint closes. */
-  beginCall():
-    { signal: AbortSignal; abort: (reason: string) => void; end: () => void } | undefined {
+  beginCall(): OpenCall | undefined {
     if (this.#closed) return undefined;
     const controller = new AbortController();
     this.#calls.add(controller);
@@ -83,6 +83,7 @@ export class ModernHandlers {
       signal: controller.signal,
       abort: (reason) => controller.abort(new Error(reason)),
       end: () => this.#calls.delete(controller),
+      closing: () => this.#closed,
     };
   }
 
