@@ -10,7 +10,7 @@ import {
   testToken,
   type EndpointServer,
 } from './support/endpoint-server.ts';
-import { createFakeSource } from './support/fake-source.ts';
+import { createFakeSource, withReshapedResults } from './support/fake-source.ts';
 import { openRawSession, rawPost } from './support/raw-post.ts';
 
 let server: EndpointServer;
@@ -18,7 +18,7 @@ let inSession: Record<string, string>;
 
 beforeAll(async () => {
   server = await startEndpointServer({
-    merged: createFakeSource({ toolCount: 3 }),
+    merged: withReshapedResults(createFakeSource({ toolCount: 3 })),
     servers: { solo: createFakeSource({ toolCount: 1 }) },
   });
   inSession = await openRawSession(`${server.origin}/mcp`);
@@ -49,6 +49,16 @@ it('answers a call with no progress token as one JSON response in the session', 
   });
   const unknown = await post(call(3, 'nope'), inSession);
   expect(await unknown.json()).toMatchObject({ id: 3, error: { code: -32602 } });
+});
+
+it('hands on results as the SDK does: read by the spec’s schema', async () => {
+  for (const name of ['odd', 'bare']) {
+    const fast = await post(call(30, name), inSession);
+    // With a progress token the SDK answers the same call (as SSE).
+    const sdk = await post(call(30, name, { progressToken: 'p' }), inSession);
+    const data = (await sdk.text()).split('\n').find((line) => line.startsWith('data: {'));
+    expect(await fast.json()).toEqual(JSON.parse(data!.slice('data: '.length)));
+  }
 });
 
 it('leaves a call with a progress token to the SDK: SSE with every progress step', async () => {

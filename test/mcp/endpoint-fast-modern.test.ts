@@ -11,25 +11,12 @@ import { createLogger } from '../../src/common/logger.ts';
 import { readBody } from '../../src/mcp/aggregator/endpoint/node-bridge.ts';
 import { tryFastModernCall } from '../../src/mcp/aggregator/endpoint/fast-modern-call.ts';
 import { startEndpointServer, testToken, type EndpointServer } from './support/endpoint-server.ts';
-import type { CallToolResult } from '@modelcontextprotocol/server';
-import type { McpSource } from '../../src/mcp/aggregator/endpoint/source.ts';
-import { createFakeSource } from './support/fake-source.ts';
+import { createFakeSource, withReshapedResults } from './support/fake-source.ts';
 import { rawPost } from './support/raw-post.ts';
 import { within } from '../support/within.ts';
 
 const fake = createFakeSource({ toolCount: 3 });
-/** The fake source plus two tools whose results the spec's schema reshapes. */
-const source: McpSource = {
-  ...fake,
-  callTool: (name, args, options) => {
-    if (name === 'odd')
-      return Promise.resolve({
-        content: [{ type: 'text', text: 'x', junk: 1 }],
-      } as unknown as CallToolResult);
-    if (name === 'bare') return Promise.resolve({} as CallToolResult);
-    return fake.callTool(name, args, options);
-  },
-};
+const source = withReshapedResults(fake);
 let endpoint: EndpointServer;
 let bare: Server;
 let bareOrigin: string;

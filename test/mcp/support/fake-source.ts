@@ -3,6 +3,7 @@
  * `progress` (reports three steps) and `block` (runs until aborted, recording the abort), one
  * prompt, one resource, and `emit()` to announce a list change.
  */
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import {
   McpNotFoundError,
   type McpListKind,
@@ -89,5 +90,23 @@ export function createFakeSource(options: { toolCount: number; prefix?: string }
     nextAbort: () => new Promise((resolve) => abortWaiters.push(resolve)),
     nextBlockStart: () => new Promise((resolve) => startWaiters.push(resolve)),
     listenerCount: () => listeners.size,
+  };
+}
+
+/**
+ * `source` plus two tools whose results the spec's schema reshapes: `odd` (a content block
+ * with a key the spec does not have) and `bare` (no content at all).
+ */
+export function withReshapedResults(source: McpSource): McpSource {
+  return {
+    ...source,
+    callTool: (name, args, options) => {
+      if (name === 'odd')
+        return Promise.resolve({
+          content: [{ type: 'text', text: 'x', junk: 1 }],
+        } as unknown as CallToolResult);
+      if (name === 'bare') return Promise.resolve({} as CallToolResult);
+      return source.callTool(name, args, options);
+    },
   };
 }

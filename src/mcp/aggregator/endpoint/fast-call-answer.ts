@@ -7,8 +7,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   isJsonContentType,
+  ProtocolError,
+  ProtocolErrorCode,
+  specTypeSchemas,
   validateHostHeader,
   validateOriginHeader,
+  type StandardSchemaV1Sync,
 } from '@modelcontextprotocol/server';
 import type { Logger } from '../../../common/logger.ts';
 import { translate } from './source-server.ts';
@@ -47,6 +51,28 @@ export function plainRpcRequest(
     method: message.method,
     params: message.params,
   };
+}
+
+/** `value` as the spec's schema reads it (defaults filled, unknown keys dropped), or undefined. */
+export function conforming(
+  schema: StandardSchemaV1Sync<unknown, unknown>,
+  value: unknown,
+): Record<string, unknown> | undefined {
+  const outcome = schema['~standard'].validate(value);
+  if (outcome.issues !== undefined) return undefined;
+  return isObject(outcome.value) ? outcome.value : undefined;
+}
+
+/**
+ * A tool's result as the SDK's server hands it on: read by the spec's schema (`content`
+ * defaulted, unknown keys of content blocks dropped); one the schema refuses is an internal
+ * error, as the SDK refuses it.
+ */
+export function normalToolResult(result: Record<string, unknown>): Record<string, unknown> {
+  const normal = conforming(specTypeSchemas.CallToolResult, result);
+  if (!normal)
+    throw new ProtocolError(ProtocolErrorCode.InternalError, 'Invalid tools/call result');
+  return normal;
 }
 
 /** A call's arguments: absent means none; anything but an object is the SDK's to refuse. */

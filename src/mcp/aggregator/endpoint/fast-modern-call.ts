@@ -21,18 +21,17 @@ import {
   CLIENT_CAPABILITIES_META_KEY,
   CLIENT_INFO_META_KEY,
   PROTOCOL_VERSION_META_KEY,
-  ProtocolError,
-  ProtocolErrorCode,
   SERVER_INFO_META_KEY,
   specTypeSchemas,
-  type StandardSchemaV1Sync,
 } from '@modelcontextprotocol/server';
 import type { Logger } from '../../../common/logger.ts';
 import {
   answerCall,
   callArguments,
+  conforming,
   header,
   isObject,
+  normalToolResult,
   plainJsonRequest,
   plainRpcRequest,
   type OpenCall,
@@ -64,16 +63,6 @@ interface ModernCall {
   args: Record<string, unknown>;
 }
 
-/** `value` as the spec's schema reads it (defaults filled, unknown keys dropped), or undefined. */
-function conforming(
-  schema: StandardSchemaV1Sync<unknown, unknown>,
-  value: unknown,
-): Record<string, unknown> | undefined {
-  const outcome = schema['~standard'].validate(value);
-  if (outcome.issues !== undefined) return undefined;
-  return isObject(outcome.value) ? outcome.value : undefined;
-}
-
 /** The call if the body is a plainly valid modern `tools/call`; anything else is the SDK's. */
 function classify(body: string): ModernCall | undefined {
   const message = plainRpcRequest(body);
@@ -92,18 +81,15 @@ function classify(body: string): ModernCall | undefined {
 }
 
 /**
- * As the SDK answers a `tools/call` in this era: the result normalised by the spec's schema
- * (`content` defaulted, unknown keys of content blocks dropped), `resultType: "complete"` when
- * it has none, and the server's identity under `_meta` unless the result names one. A result
- * the schema refuses is answered as an internal error, as the SDK refuses it.
+ * As the SDK answers a `tools/call` in this era: the result normalised (fast-call-answer.ts),
+ * `resultType: "complete"` when it has none, and the server's identity under `_meta` unless
+ * the result names one.
  */
 function encode(
   result: Record<string, unknown>,
   serverInfo: { name: string; version: string },
 ): Record<string, unknown> {
-  const normal = conforming(specTypeSchemas.CallToolResult, result);
-  if (!normal)
-    throw new ProtocolError(ProtocolErrorCode.InternalError, 'Invalid tools/call result');
+  const normal = normalToolResult(result);
   const typed = normal.resultType === undefined ? { ...normal, resultType: 'complete' } : normal;
   const meta = typed._meta;
   if (meta === undefined) return { ...typed, _meta: { [SERVER_INFO_META_KEY]: serverInfo } };

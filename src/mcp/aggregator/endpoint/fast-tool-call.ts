@@ -20,6 +20,7 @@ import {
   header,
   isId,
   isObject,
+  normalToolResult,
   plainJsonRequest,
   plainRpcRequest,
   type RequestId,
@@ -113,7 +114,7 @@ export async function tryFastToolCall(
     args: message.args,
     source,
     open: call,
-    encode: (result) => result,
+    encode: normalToolResult,
     headers: { 'mcp-session-id': sessionId },
     logger: options.logger,
   });
