@@ -25,18 +25,16 @@ import {
   specTypeSchemas,
 } from '@modelcontextprotocol/server';
 import type { Logger } from '../../../common/logger.ts';
+import { answerCall, normalToolResult, type OpenCall } from './fast-call-answer.ts';
 import {
-  answerCall,
   callArguments,
   conforming,
   header,
-  isObject,
-  normalToolResult,
   plainJsonRequest,
   plainRpcRequest,
-  type OpenCall,
   type RequestId,
-} from './fast-call-answer.ts';
+} from './fast-call-request.ts';
+import { isPlainObject } from '../../../common/config/merge-patch.ts';
 import type { McpAuthenticate } from './mcp-endpoint.ts';
 import type { McpSource } from './source.ts';
 
@@ -70,7 +68,7 @@ function classify(body: string): ModernCall | undefined {
   const { id, params } = message;
   const args = callArguments(params);
   const meta = params._meta;
-  if (typeof params.name !== 'string' || !args || !isObject(meta)) return undefined;
+  if (typeof params.name !== 'string' || !args || !isPlainObject(meta)) return undefined;
   for (const key of Object.keys(meta)) if (!envelopeKeys.has(key)) return undefined;
   const valid =
     meta[PROTOCOL_VERSION_META_KEY] === modernVersion &&
@@ -93,7 +91,7 @@ function encode(
   const typed = normal.resultType === undefined ? { ...normal, resultType: 'complete' } : normal;
   const meta = typed._meta;
   if (meta === undefined) return { ...typed, _meta: { [SERVER_INFO_META_KEY]: serverInfo } };
-  if (!isObject(meta) || meta[SERVER_INFO_META_KEY] !== undefined) return typed;
+  if (!isPlainObject(meta) || meta[SERVER_INFO_META_KEY] !== undefined) return typed;
   return { ...typed, _meta: { ...meta, [SERVER_INFO_META_KEY]: serverInfo } };
 }
 

@@ -14,17 +14,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/server';
 import type { Logger } from '../../../common/logger.ts';
+import { answerCall, normalToolResult } from './fast-call-answer.ts';
 import {
-  answerCall,
   callArguments,
   header,
   isId,
-  isObject,
-  normalToolResult,
   plainJsonRequest,
   plainRpcRequest,
   type RequestId,
-} from './fast-call-answer.ts';
+} from './fast-call-request.ts';
+import { isPlainObject } from '../../../common/config/merge-patch.ts';
 import type { LegacySessions } from './legacy-sessions.ts';
 import type { McpAuthenticate } from './mcp-endpoint.ts';
 import type { McpSource } from './source.ts';
@@ -58,7 +57,10 @@ function classify(body: string): ToolCall | Cancellation | undefined {
   if (message.method === 'tools/call' && id !== undefined) {
     const args = callArguments(params);
     if (typeof params.name !== 'string' || !args) return undefined;
-    if (params._meta !== undefined && (!isObject(params._meta) || 'progressToken' in params._meta))
+    if (
+      params._meta !== undefined &&
+      (!isPlainObject(params._meta) || 'progressToken' in params._meta)
+    )
       return undefined;
     return { kind: 'call', id, name: params.name, args };
   }
