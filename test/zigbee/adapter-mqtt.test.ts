@@ -57,7 +57,12 @@ describe('zigbee adapter over mosquitto', () => {
     const { bridge, input } = await setup();
     await using _bridge = bridge;
     await using z = await start(input);
-    await waitUntil(() => z.service.list().length === 3, 5000, 'devices');
+    // The bridge's state and its device list are separate retained topics: either may come first.
+    await waitUntil(
+      () => z.service.list().length === 3 && z.service.bridge().online,
+      5000,
+      'devices and the bridge online',
+    );
     expect(z.service.bridge()).toEqual({ online: true, version: '2.6.0' });
     const lamp = z.service.get('living_room/lamp');
     expect(lamp).toMatchObject({
