@@ -41,7 +41,8 @@ export const fanoutDefaults: FanoutOptions = {
   repeats: 3,
 };
 
-export type System = 'hearth' | 'raw' | 'relay';
+/** `local`: Hearth with its provider in its own process (bench/support/stamping-provider.ts). */
+export type System = 'hearth' | 'local' | 'raw' | 'relay';
 export type Mode = 'full' | 'paced' | 'burst';
 
 export interface FanoutRun {
@@ -95,6 +96,16 @@ export interface FanoutComparison {
   relay: FanoutMeasurement;
   relayThroughputRatio: number;
   relayP99Ratio: number;
+  /**
+   * Hearth with its provider in process: no HTTP upstream, so the same work as the raw server
+   * plus everything Hearth does between a provider's delta and the clients (absent from
+   * results older than it).
+   */
+  local?: FanoutMeasurement;
+  localThroughputRatio?: number;
+  localP99Ratio?: number;
+  localMeetsThroughput?: boolean;
+  localMeetsP99?: boolean | undefined;
   /** The targets (0.8 of throughput, 1.25 × p99) against the relay. */
   meetsVsRelay: boolean;
   throughputRatio: number;
@@ -154,7 +165,8 @@ async function measure(
 ): Promise<FanoutRun> {
   const { system, server, clients, double } = rig;
   const external = mode === 'burst' && system === 'hearth';
-  if (system === 'hearth') await (external ? double : server)?.call('plan', plan);
+  const turn = system === 'hearth' || system === 'local';
+  if (turn) await (external ? double : server)?.call('plan', plan);
   if (profileName) await server.call('startProfile');
   const clientCpu0 = await clients.call<NodeJS.CpuUsage>('arm', { expected: plan.deltas });
   const serverCpu0 = await server.call<NodeJS.CpuUsage>('cpu');
@@ -163,7 +175,7 @@ async function measure(
   const machine0 = machineCpu();
   const started = performance.now();
   let production: Promise<unknown> = Promise.resolve();
-  if (system === 'hearth') {
+  if (turn) {
     await clients.call('trigger', {
       conversationId: rig.conversationId,
       ...(external && { profile: 'external' }),
@@ -216,7 +228,17 @@ function roundSummary(summary: Summary): Summary {
 async function startRig(system: System, clientCount: number): Promise<Rig> {
   const openFiles = clientCount + 256;
   const clients = startChild('support/fanout-clients.ts', { openFiles });
-  if (system !== 'hearth') {
+  if (system === 'local') {
+    const server = startChild('support/hearth-server.ts', { openFiles });
+    const { wsUrl } = await server.call<{ wsUrl: string }>('start', {
+      inProcess: true,
+      config: hearthConfig,
+    });
+    await clients.call('connect', { url: wsUrl, count: clientCount, token: adminToken });
+    const conversationId = await clients.call<string>('setupConversation');
+    return { system, server, clients, conversationId };
+  }
+  if (system === 'raw' || system === 'relay') {
     const script = system === 'raw' ? 'support/raw-server.ts' : 'support/relay-server.ts';
     const server = startChild(script, { openFiles });
     const { wsUrl } = await server.call<{ wsUrl: string }>('start');
@@ -279,10 +301,11 @@ export async function runFanout(
       await startRig('hearth', clientCount),
       await startRig('raw', clientCount),
       await startRig('relay', clientCount),
+      await startRig('local', clientCount),
     ];
     try {
       for (const [mode, plan] of plans) {
-        const runs: Record<System, FanoutRun[]> = { hearth: [], raw: [], relay: [] };
+        const runs: Record<System, FanoutRun[]> = { hearth: [], local: [], raw: [], relay: [] };
         for (const rig of rigs) {
           // A short turn of the same kind first, so that both servers run warm code.
           const warmup = { ...plan, deltas: options.warmupDeltas, delayMs: 0 };
@@ -314,6 +337,9 @@ export async function runFanout(
         const hearth = summarizeRuns('hearth', clientCount, mode, plan.deltas, runs.hearth);
         const raw = summarizeRuns('raw', clientCount, mode, plan.deltas, runs.raw);
         const relay = summarizeRuns('relay', clientCount, mode, plan.deltas, runs.relay);
+        const local = summarizeRuns('local', clientCount, mode, plan.deltas, runs.local);
+        const localThroughputRatio = round(local.deliveriesPerSecond / raw.deliveriesPerSecond, 2);
+        const localP99Ratio = round(local.latencyP99Ms / raw.latencyP99Ms, 2);
         const relayThroughputRatio = round(
           hearth.deliveriesPerSecond / relay.deliveriesPerSecond,
           2,
@@ -330,6 +356,11 @@ export async function runFanout(
           relay,
           relayThroughputRatio,
           relayP99Ratio,
+          local,
+          localThroughputRatio,
+          localP99Ratio,
+          localMeetsThroughput: localThroughputRatio >= 0.8 && local.complete,
+          localMeetsP99: mode === 'burst' ? undefined : localP99Ratio <= 1.25 && local.complete,
           meetsVsRelay:
             relayThroughputRatio >= 0.8 &&
             (mode === 'burst' || relayP99Ratio <= 1.25) &&

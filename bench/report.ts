@@ -95,6 +95,40 @@ function fanoutTable(rows: FanoutComparison[], mode: Mode): string {
   return lines.join('\n');
 }
 
+/**
+ * Hearth with its provider in process against raw `ws` (absent from results older than it):
+ * Hearth's own path from a delta to every client, with no upstream hop on either side.
+ */
+function localTable(rows: FanoutComparison[], mode: Mode): string {
+  const withLocal = rows.filter((row) => row.local !== undefined);
+  if (withLocal.length === 0) return '';
+  const latency = mode !== 'burst';
+  const lines = [
+    `Provider in Hearth's process against raw \`ws\` (${modeTitle[mode].toLowerCase()}):`,
+    '',
+    '| clients | raw deliveries/s | Hearth deliveries/s | Hearth deltas per frame | ratio (≥ 0.8) | met |' +
+      (latency ? ' raw p50 / p99 ms | Hearth p50 / p99 ms | p99 ratio (≤ 1.25) | met |' : '') +
+      ' server CPU µs/delivery raw / Hearth |',
+    '| ---: | ---: | ---: | ---: | ---: | :---: |' +
+      (latency ? ' ---: | ---: | ---: | :---: |' : '') +
+      ' ---: |',
+  ];
+  for (const row of withLocal) {
+    const local = row.local!;
+    lines.push(
+      `| ${n(row.clients)} | ${n(row.raw.deliveriesPerSecond)} | ${n(local.deliveriesPerSecond)} | ` +
+        `${local.deltasPerFrame ?? 1} | ${row.localThroughputRatio} | ${mark(row.localMeetsThroughput)} |` +
+        (latency
+          ? ` ${ms(row.raw.latencyP50Ms)} / ${ms(row.raw.latencyP99Ms)} | ` +
+            `${ms(local.latencyP50Ms)} / ${ms(local.latencyP99Ms)} | ${row.localP99Ratio} | ` +
+            `${mark(row.localMeetsP99)} |`
+          : '') +
+        ` ${row.raw.serverCpuUsPerDelivery} / ${local.serverCpuUsPerDelivery} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
 /** The same cells against the relay baseline (absent from results older than it). */
 function relayTable(rows: FanoutComparison[], mode: Mode): string {
   const withRelay = rows.filter((row) => row.relay !== undefined);
@@ -153,11 +187,16 @@ export function fanoutSection(envelope: Envelope<FanoutResult>): string {
       'of the same shape (a sender: no upstream at all); **relay** is a bare `ws` server that ' +
       'streams the same double through the same `openai` SDK and forwards each chunk (a relay, ' +
       "like Hearth, minus everything Hearth adds). The relay isolates Hearth's own cost; the raw " +
-      'sender shows what the upstream hop costs too.',
+      'sender shows what the upstream hop costs too. A second Hearth runs each cell with its ' +
+      "provider in its own process (`bench/support/stamping-provider.ts`, put in the profile's " +
+      "provider's place through `HearthOptions.chatProviders`): it yields the same stamped deltas " +
+      'with the same pacing, straight to the router, so that Hearth, like the raw server, has no ' +
+      'upstream hop and the comparison holds only what Hearth does between a delta and its ' +
+      'clients (the turn, its event log, the subscriptions, the sockets).',
     '',
     ...modes.flatMap((mode) => {
       const rows = result.comparisons.filter((c) => c.mode === mode);
-      return [fanoutTable(rows, mode), '', relayTable(rows, mode), ''];
+      return [fanoutTable(rows, mode), '', relayTable(rows, mode), '', localTable(rows, mode), ''];
     }),
   ].join('\n');
 }

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { discoverOllama } from './adapters/ollama/discover.ts';
+import type { ChatProvider } from './adapters/provider.ts';
 import { createChatProviders, createImageProviders } from './adapters/registry.ts';
 import { createApiPlugin } from './mcp/service/api/api-plugin.ts';
 import type { Authenticate } from './mcp/service/api/route.ts';
@@ -51,6 +52,12 @@ export interface HearthOptions {
   extensions?: HearthExtension[];
   /** The bus between rooms; default an in-process one, closed on stop. */
   bus?: Bus;
+  /**
+   * Chat providers to use in place of the ones config builds, by provider id: a provider the
+   * config declares (its kind decides chat or image) is served by this object instead. For
+   * tests and benchmarks that drive a turn without an HTTP upstream.
+   */
+  chatProviders?: ReadonlyMap<string, ChatProvider>;
 }
 
 export interface RunningHearth {
@@ -87,6 +94,15 @@ function bearerAuthenticator(auth: TokenAuth): Authenticate {
   };
 }
 
+/** `built` with each declared provider that `overrides` names replaced by the override. */
+function withChatOverrides(
+  built: Map<string, ChatProvider>,
+  overrides: ReadonlyMap<string, ChatProvider> | undefined,
+): Map<string, ChatProvider> {
+  for (const [id, provider] of overrides ?? []) if (built.has(id)) built.set(id, provider);
+  return built;
+}
+
 /** Wires every room into one process: the embedded default that `npm start` runs. */
 export async function startHearth(options: HearthOptions): Promise<RunningHearth> {
   const { logger } = options;
@@ -117,7 +133,7 @@ export async function startHearth(options: HearthOptions): Promise<RunningHearth
     bootstrap.entry ? [...secrets.tokens, bootstrap.entry] : secrets.tokens,
   );
 
-  let providers = createChatProviders(config, secrets);
+  let providers = withChatOverrides(createChatProviders(config, secrets), options.chatProviders);
   let imageProviders = createImageProviders(config, secrets);
   const profiles = new ProfileResolver({
     config: () => config,
@@ -199,7 +215,7 @@ export async function startHearth(options: HearthOptions): Promise<RunningHearth
     const nextSecrets = secretsFor(next);
     return {
       nextSecrets,
-      chat: createChatProviders(next, nextSecrets),
+      chat: withChatOverrides(createChatProviders(next, nextSecrets), options.chatProviders),
       images: createImageProviders(next, nextSecrets),
     };
   };

@@ -8,24 +8,38 @@ import { writeHeapSnapshot } from 'node:v8';
 import { serve } from './ipc.ts';
 import { startProfile, stopProfile } from './profiler.ts';
 import { startStampingDouble, type StampingDouble, type StreamPlan } from './stamping-double.ts';
+import { StampingProvider } from './stamping-provider.ts';
 import { processSample } from './process-sample.ts';
 
 let hearth: TestHearth | undefined;
 let double: StampingDouble | undefined;
+let local: StampingProvider | undefined;
 
 serve(
   {
     /**
      * `providerBaseURL`: profiles use that double. Otherwise they use a stamping double started
-     * in this process, and with `externalBaseURL` a profile `external` uses that one.
+     * in this process, and with `externalBaseURL` a profile `external` uses that one. With
+     * `inProcess`, the profiles' provider is a StampingProvider in this process (no HTTP).
      */
     async start(args: {
       providerBaseURL?: string;
       externalBaseURL?: string;
+      inProcess?: boolean;
       config?: Record<string, unknown>;
     }) {
       let providerBaseURL = args.providerBaseURL;
       let config = args.config ?? {};
+      if (args.inProcess) {
+        local = new StampingProvider('double');
+        hearth = await startTestHearth({
+          // Declared so that profiles can name it; never contacted (the override serves it).
+          providerBaseURL: 'http://127.0.0.1:9/v1',
+          chatProviders: new Map([['double', local]]),
+          config,
+        });
+        return { wsUrl: hearth.wsUrl, pid: process.pid };
+      }
       if (providerBaseURL === undefined) {
         double = await startStampingDouble();
         providerBaseURL = double.baseURL;
@@ -47,8 +61,9 @@ serve(
       return { wsUrl: hearth.wsUrl, pid: process.pid };
     },
     plan(plan: StreamPlan) {
-      if (!double) throw new Error('no in-process double');
-      double.enqueue(plan);
+      const target = local ?? double;
+      if (!target) throw new Error('no in-process double');
+      target.enqueue(plan);
       return true;
     },
     cpu: () => process.cpuUsage(),

@@ -10,7 +10,7 @@
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { setImmediate as immediate, setTimeout as sleep } from 'node:timers/promises';
+import { beforeDelta } from './pacing.ts';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { newId } from '../../src/common/ids.ts';
 import { writeHeapSnapshot } from 'node:v8';
@@ -61,11 +61,10 @@ serve(
     },
     async broadcast(plan: StreamPlan) {
       const turnId = newId('t');
+      const startedAt = performance.now();
       for (let i = 0; i < plan.deltas; i++) {
-        if (plan.burst) {
-          // No yield: every delta is sent in this turn of the event loop.
-        } else if (plan.delayMs > 0) await sleep(plan.delayMs);
-        else await immediate();
+        // Burst: no yield, every delta is sent in this turn of the event loop.
+        await beforeDelta(plan, i, startedAt);
         const event = { type: 'text.delta', turnId, text: `t:${stamp()}` };
         const frame = Buffer.from(JSON.stringify({ ...event, conversationId, seq: ++seq }));
         for (const socket of clients) socket.send(frame, { binary: false });

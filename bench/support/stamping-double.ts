@@ -6,13 +6,13 @@
  *
  * Pacing: `delayMs: 0` yields to the event loop (`setImmediate`) between chunks, so that, run
  * in the same process as Hearth, production is closed-loop like the raw `ws` baseline's (one
- * delta per event-loop turn); `delayMs > 0` sleeps that long between chunks; `burst` writes
- * every chunk at once, without yielding.
+ * delta per event-loop turn); `delayMs > 0` writes a chunk every `delayMs` on a fixed schedule
+ * (pacing.ts); `burst` writes every chunk at once, without yielding.
  */
 import { once } from 'node:events';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setImmediate as immediate, setTimeout as sleep } from 'node:timers/promises';
+import { beforeDelta } from './pacing.ts';
 import { stamp } from './stats.ts';
 
 export interface StreamPlan {
@@ -53,11 +53,10 @@ export async function startStampingDouble(): Promise<StampingDouble> {
     const tail = ',"logprobs":null}],"usage":null}';
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     res.write(`data: ${head}{"role":"assistant","content":""},"finish_reason":null${tail}\n\n`);
+    const startedAt = performance.now();
     for (let i = 0; i < plan.deltas; i++) {
-      if (plan.burst) {
-        // No yield: every chunk goes out in this turn of the event loop.
-      } else if (plan.delayMs > 0) await sleep(plan.delayMs);
-      else await immediate();
+      // Burst: no yield, every chunk goes out in this turn of the event loop.
+      await beforeDelta(plan, i, startedAt);
       if (closed) return;
       res.write(`data: ${head}{"content":"t:${stamp()}"},"finish_reason":null${tail}\n\n`);
     }

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/common/config/load.ts';
 import { hashToken } from '../../src/common/config/secrets.ts';
 import { createLogger } from '../../src/common/logger.ts';
+import type { ChatProvider } from '../../src/adapters/provider.ts';
 import { startHearth, type RunningHearth } from '../../src/hearth.ts';
 import { startOpenAIDouble, type OpenAIDouble } from '../doubles/openai-double.ts';
 import { adminToken, startTestHearth, userToken } from '../support/hearth-fixture.ts';
@@ -130,6 +131,42 @@ describe('profiles and config over REST, applied without restart', () => {
     });
     expect((await api(again.url, 'GET', '/profiles/kept')).body.model).toBe('kept-model');
     await rm(first.dataDir, { recursive: true, force: true });
+  });
+
+  it('a provider given in code serves its configured id, also after a change rebuilds the providers', async () => {
+    const models: string[] = [];
+    const inCode: ChatProvider = {
+      id: 'double',
+      async *stream(request) {
+        models.push(request.model);
+        await Promise.resolve();
+        yield { type: 'text', text: `in code: ${request.model}` };
+        yield { type: 'finish', reason: 'stop' };
+      },
+    };
+    await using h = await startTestHearth({
+      providerBaseURL: double.baseURL,
+      chatProviders: new Map([['double', inCode]]),
+    });
+    await using client = await connectClient(h.wsUrl, adminToken);
+    const turnText = async (text: string): Promise<string> => {
+      const { turnId } = await client.request({
+        type: 'chat.send',
+        content: [{ type: 'text', text }],
+      });
+      await client.waitFor((f) => f.type === 'turn.done' && f.turnId === turnId);
+      return client.frames
+        .filter((f) => f.type === 'text.delta' && f.turnId === turnId)
+        .map((f) => f.text as string)
+        .join('');
+    };
+    expect(await turnText('one')).toBe('in code: test-model');
+    await api(h.url, 'PUT', '/profiles/default', { provider: 'double', model: 'changed-model' });
+    await client.waitFor((f) => f.type === 'config.changed');
+    expect(await turnText('two')).toBe('in code: changed-model');
+    expect(models).toEqual(['test-model', 'changed-model']);
+    // The configured double was never asked.
+    expect(double.requests).toHaveLength(0);
   });
 });
 

@@ -12,6 +12,7 @@ import { startHearth, type RunningHearth } from '../../src/hearth.ts';
 import type { HearthExtension } from '../../src/extension.ts';
 import type { ToolSource } from '../../src/router/tools/tool.ts';
 import type { Bus } from '../../src/common/bus/bus.ts';
+import type { ChatProvider } from '../../src/adapters/provider.ts';
 
 export const adminToken = 'test-admin-token-0123456789';
 export const userToken = 'test-user-token-0123456789';
@@ -39,6 +40,8 @@ export interface TestHearthOptions {
   toolSources?: ToolSource[];
   /** A bus shared with the test (a RedisBus, say); default an in-process one. */
   bus?: Bus;
+  /** Providers used in place of configured ones, by provider id (HearthOptions.chatProviders). */
+  chatProviders?: ReadonlyMap<string, ChatProvider>;
 }
 
 export async function startTestHearth(options: TestHearthOptions = {}): Promise<TestHearth> {
@@ -79,6 +82,7 @@ export async function startTestHearth(options: TestHearthOptions = {}): Promise<
     ...(options.extensions && { extensions: options.extensions }),
     ...(options.toolSources && { toolSources: options.toolSources }),
     ...(options.bus && { bus: options.bus }),
+    ...(options.chatProviders && { chatProviders: options.chatProviders }),
   });
   const stop = async () => {
     await hearth.stop();
