@@ -124,6 +124,9 @@ export interface FanoutResult {
   comparisons: FanoutComparison[];
 }
 
+/** Below this many deliveries per run (full speed or burst), a cell is short: see runFanout. */
+const shortCellDeliveries = 100_000;
+
 /** Hearth's default limits hold for this load; only logging is quieter than the default. */
 const hearthConfig = { log: { level: 'warn' } };
 
@@ -306,12 +309,21 @@ export async function runFanout(
     try {
       for (const [mode, plan] of plans) {
         const runs: Record<System, FanoutRun[]> = { hearth: [], local: [], raw: [], relay: [] };
+        // A run to one client at full speed or in burst lasts 20–50 ms, where one scheduling
+        // hiccup moves throughput by a third: such short cells get a whole turn to warm up and
+        // five times the runs, for every server alike.
+        const short = mode !== 'paced' && clientCount * plan.deltas < shortCellDeliveries;
+        const repeats = short ? options.repeats * 5 : options.repeats;
         for (const rig of rigs) {
-          // A short turn of the same kind first, so that both servers run warm code.
-          const warmup = { ...plan, deltas: options.warmupDeltas, delayMs: 0 };
+          // A turn of the same kind first, so that every server runs warm code.
+          const warmup = {
+            ...plan,
+            deltas: short ? plan.deltas : options.warmupDeltas,
+            delayMs: 0,
+          };
           await measure(rig, mode, warmup, clientCount);
         }
-        for (let repeat = 0; repeat < options.repeats; repeat++) {
+        for (let repeat = 0; repeat < repeats; repeat++) {
           // Rotate which server goes first: H R L, R L H, L H R...
           const order = [
             ...rigs.slice(repeat % rigs.length),

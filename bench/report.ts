@@ -168,7 +168,9 @@ export function fanoutSection(envelope: Envelope<FanoutResult>): string {
     header(envelope),
     '',
     `One turn delivered to every subscribed client; medians of ${options.repeats} runs per cell ` +
-      '(alternating which server goes first), after a warm-up turn. Throughput = deliveries / ' +
+      `(${options.repeats * 5} for the 1-client cells at full speed and in burst, whose runs last ` +
+      '20–50 ms, so that one scheduling hiccup moves a run by a third; those are also warmed up ' +
+      'with a whole turn), alternating which server goes first, after a warm-up turn. Throughput = deliveries / ' +
       "(last delivery − first delta's production); latency = receipt − production of each delta, " +
       'over every (client, delta) pair. Hearth sends text that reaches it in one read as one ' +
       '`text.delta` (up to 16 deltas, the first of a reply alone; docs/protocol.md), so its ' +
