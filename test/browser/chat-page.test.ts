@@ -5,6 +5,7 @@
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import type { ConversationEvent } from '../../src/common/protocol.ts';
 import { setupHint } from '../../src/router/profiles.ts';
 import { startOpenAIDouble } from '../doubles/openai-double.ts';
 import {
@@ -269,7 +270,7 @@ describe('web page', () => {
     const status = await failed.locator('[data-testid="message-status"]').textContent();
     const error = hearth.hearth.hub
       .eventsAfter((await storedConversation(page)) ?? '', 0)
-      ?.map((e) => e.event)
+      ?.map((e) => JSON.parse(e.frame.toString()) as ConversationEvent)
       .find((e) => e.type === 'turn.error');
     expect(error?.type).toBe('turn.error');
     expect(status).toBe(`Failed: ${error?.type === 'turn.error' ? error.message : ''}`);

@@ -3,13 +3,7 @@ import { ConversationLog } from './conversation-log.ts';
 
 function fill(log: ConversationLog, count: number): void {
   for (let i = 0; i < count; i += 1) {
-    log.append((seq) => ({
-      type: 'text.delta',
-      turnId: 't',
-      text: `d${seq}`,
-      conversationId: 'c',
-      seq,
-    }));
+    log.append({ type: 'text.delta', turnId: 't', text: `d${log.lastSeq + 1}` });
   }
 }
 
@@ -35,6 +29,19 @@ describe('ConversationLog', () => {
       conversationId: 'c',
       seq: 1,
     });
+  });
+
+  it("makes exactly the JSON of the event with the conversation's id and the seq", () => {
+    const conversationId = 'c"\\ü';
+    const log = new ConversationLog({ conversationId, capacity: 4, lastSeq: 41 });
+    const events = [
+      { type: 'text.delta', turnId: 't', text: 'é "quoted" \n\u2028 🔥' },
+      { type: 'turn.done', turnId: 't', usage: null, finishReason: 'stop' },
+    ] as const;
+    const frames = events.map((event) => log.append(event).frame.toString());
+    expect(frames).toEqual(
+      events.map((event, i) => JSON.stringify({ ...event, conversationId, seq: 42 + i })),
+    );
   });
 
   it('says when events have left the ring or were never seen here', () => {

@@ -1,9 +1,8 @@
-import type { ConversationEvent } from '../../common/protocol.ts';
+import type { TurnEvent } from '../../common/protocol.ts';
 
-/** One numbered event, with its JSON text made once for every subscriber. */
+/** One numbered event as clients get it: its JSON text, made once for every subscriber. */
 export interface LoggedEvent {
   seq: number;
-  event: ConversationEvent;
   frame: Buffer;
 }
 
@@ -20,7 +19,10 @@ const firstSlots = 32;
 export class ConversationLog {
   readonly conversationId: string;
   readonly #capacity: number;
-  #ring: Array<LoggedEvent | undefined>;
+  /** Frames by seq modulo the ring's length: the frames alone, for less to keep per event. */
+  #ring: Array<Buffer | undefined>;
+  /** `,"conversationId":"…","seq":`, the tail every frame of this log shares but its seq. */
+  readonly #tail: string;
   #lastSeq: number;
   #size = 0;
   /** Wall-clock time of the last append, for evicting idle logs. */
@@ -29,8 +31,9 @@ export class ConversationLog {
   constructor(options: { conversationId: string; capacity: number; lastSeq: number }) {
     this.conversationId = options.conversationId;
     this.#capacity = options.capacity;
-    this.#ring = new Array<LoggedEvent | undefined>(Math.min(options.capacity, firstSlots));
+    this.#ring = new Array<Buffer | undefined>(Math.min(options.capacity, firstSlots));
     this.#lastSeq = options.lastSeq;
+    this.#tail = `,"conversationId":${JSON.stringify(options.conversationId)},"seq":`;
   }
 
   get lastSeq(): number {
@@ -42,23 +45,25 @@ export class ConversationLog {
     return this.#lastSeq - this.#size + 1;
   }
 
-  append(build: (seq: number) => ConversationEvent): LoggedEvent {
+  /**
+   * Numbers `event` and makes its frame, the JSON of `{ ...event, conversationId, seq }`,
+   * without building that object: the event's own JSON with the log's tail spliced in.
+   */
+  append(event: TurnEvent): LoggedEvent {
     const seq = this.#lastSeq + 1;
-    const event = build(seq);
-    const logged: LoggedEvent = { seq, event, frame: Buffer.from(JSON.stringify(event)) };
+    const json = JSON.stringify(event);
+    const frame = Buffer.from(`${json.slice(0, -1)}${this.#tail}${seq}}`);
     if (this.#size === this.#ring.length && this.#size < this.#capacity) this.#grow();
-    this.#ring[seq % this.#ring.length] = logged;
+    this.#ring[seq % this.#ring.length] = frame;
     this.#lastSeq = seq;
     if (this.#size < this.#ring.length) this.#size += 1;
     this.lastActivity = Date.now();
-    return logged;
+    return { seq, frame };
   }
 
   /** Doubles the ring (up to its capacity), keeping every event it holds. */
   #grow(): void {
-    const ring = new Array<LoggedEvent | undefined>(
-      Math.min(this.#capacity, this.#ring.length * 2),
-    );
+    const ring = new Array<Buffer | undefined>(Math.min(this.#capacity, this.#ring.length * 2));
     for (let seq = this.firstSeq; seq <= this.#lastSeq; seq += 1) {
       ring[seq % ring.length] = this.#ring[seq % this.#ring.length];
     }
@@ -73,7 +78,7 @@ export class ConversationLog {
     if (afterSeq > this.#lastSeq || afterSeq < this.firstSeq - 1) return undefined;
     const events: LoggedEvent[] = [];
     for (let seq = afterSeq + 1; seq <= this.#lastSeq; seq += 1) {
-      events.push(this.#ring[seq % this.#ring.length] as LoggedEvent);
+      events.push({ seq, frame: this.#ring[seq % this.#ring.length] as Buffer });
     }
     return events;
   }

@@ -59,7 +59,7 @@ export class Hub implements ConversationHub {
       throw new HearthError(ErrorCode.unknownConversation, `No conversation ${conversationId}`);
     if (event.type === 'turn.started') entry.runningTurns += 1;
     else if (event.type === 'turn.done' || event.type === 'turn.error') entry.runningTurns -= 1;
-    const logged = entry.log.append((seq) => ({ ...event, conversationId, seq }));
+    const logged = entry.log.append(event);
     // Reserve again on reaching the reserved seq itself, so a restart always starts beyond it.
     if (logged.seq >= entry.reservedSeq) {
       entry.reservedSeq = logged.seq + seqReservation;
