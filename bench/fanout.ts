@@ -1,18 +1,23 @@
 /**
  * Fan-out: one turn of text deltas delivered to 1, 100 and 1,000 subscribed WebSocket clients,
  * Hearth against a bare `ws` server sending frames of the same shape and size to the same
- * number of clients, in the same run. Servers and clients run in separate processes; each
- * measurement is repeated, alternating which server goes first, and the median is reported.
+ * number of clients, in the same run. Four servers: raw `ws`; a relay (the double through the
+ * `openai` SDK to a bare `ws` server); Hearth with its provider over HTTP (the double through
+ * the SDK); Hearth with its provider in process (bench/support/stamping-provider.ts, no
+ * upstream hop, like raw). Servers and clients run in separate processes; each measurement is
+ * repeated, rotating which server goes first, and the median is reported.
  *
  * Modes, and where a delta's latency starts (its production):
- * - full: as fast as the server takes them. Hearth's stamping double runs in Hearth's process
- *   and yields to the event loop between chunks, like the raw server between deltas, so that
- *   production cannot run ahead of the server (its work is charged to Hearth). Latency runs
- *   from the double writing the chunk (Hearth) or from the frame being made (raw).
- * - paced: a delta every `pacedDelayMs`, same clocks.
+ * - full: as fast as the server takes them. The stamping double (or provider) runs in the
+ *   server's process and yields to the event loop between deltas, like the raw server, so
+ *   that production cannot run ahead of the server (its work is charged to the server).
+ *   Latency runs from the delta being made: the double writing the chunk, the provider
+ *   yielding it, the raw server making the frame.
+ * - paced: a delta every `pacedDelayMs` on a fixed schedule (support/pacing.ts), same clocks.
  * - burst: throughput only. Hearth's double runs in its own process and writes every chunk at
- *   once; the raw server sends every delta without yielding. This is each server's capacity
- *   when input is queued; latencies here include Hearth's input queue and are not compared.
+ *   once (Hearth's input is queued); the raw server sends every delta without yielding, and
+ *   the in-process provider makes each delta the moment the router asks (no yield either).
+ *   Latencies here include Hearth's input queue and are not compared.
  */
 import { adminToken } from '../test/support/hearth-fixture.ts';
 import { startChild, type Child } from './support/ipc.ts';
@@ -60,7 +65,10 @@ export interface FanoutRun {
    */
   deliveriesPerSecond: number;
   latencyMs: Summary;
-  /** CPU of the server process (and, in burst mode, Hearth's double) over the run. */
+  /**
+   * CPU of the server process over the run. Hearth's double in its own process (burst mode)
+   * is not counted; the relay's and the in-process provider's production is (it is theirs).
+   */
   serverCpuUsPerDelivery: number;
   /** CPU time / wall time of the run, in cores. */
   serverCores: number;
@@ -119,6 +127,8 @@ export interface FanoutComparison {
 
 export interface FanoutResult {
   options: FanoutOptions;
+  /** Runs per short cell (1 client at full speed or in burst): `options.repeats` × this. */
+  shortCellFactor?: number;
   /** Config Hearth ran with, over the test fixture's (tests' defaults for everything else). */
   hearthConfig: Record<string, unknown>;
   comparisons: FanoutComparison[];
@@ -126,6 +136,7 @@ export interface FanoutResult {
 
 /** Below this many deliveries per run (full speed or burst), a cell is short: see runFanout. */
 const shortCellDeliveries = 100_000;
+const shortCellFactor = 5;
 
 /** Hearth's default limits hold for this load; only logging is quieter than the default. */
 const hearthConfig = { log: { level: 'warn' } };
@@ -299,7 +310,7 @@ export async function runFanout(
     ['burst', { deltas: options.burstDeltas, delayMs: 0, burst: true }],
   ];
   for (const clientCount of options.counts) {
-    // Both servers stay up with their clients connected; only one streams at a time.
+    // Every server stays up with its clients connected; only one streams at a time.
     const rigs = [
       await startRig('hearth', clientCount),
       await startRig('raw', clientCount),
@@ -313,7 +324,7 @@ export async function runFanout(
         // hiccup moves throughput by a third: such short cells get a whole turn to warm up and
         // five times the runs, for every server alike.
         const short = mode !== 'paced' && clientCount * plan.deltas < shortCellDeliveries;
-        const repeats = short ? options.repeats * 5 : options.repeats;
+        const repeats = short ? options.repeats * shortCellFactor : options.repeats;
         for (const rig of rigs) {
           // A turn of the same kind first, so that every server runs warm code.
           const warmup = {
@@ -324,7 +335,7 @@ export async function runFanout(
           await measure(rig, mode, warmup, clientCount);
         }
         for (let repeat = 0; repeat < repeats; repeat++) {
-          // Rotate which server goes first: H R L, R L H, L H R...
+          // Rotate which server goes first (with 3 runs, not every server gets the first turn).
           const order = [
             ...rigs.slice(repeat % rigs.length),
             ...rigs.slice(0, repeat % rigs.length),
@@ -389,5 +400,5 @@ export async function runFanout(
       for (const rig of rigs) await stopRig(rig);
     }
   }
-  return { options, hearthConfig, comparisons };
+  return { options, shortCellFactor, hearthConfig, comparisons };
 }

@@ -1,5 +1,5 @@
 /** Turns the JSON results in bench/results/ into the tables of docs/benchmarks.md. */
-import type { FanoutComparison, FanoutResult, Mode } from './fanout.ts';
+import type { FanoutComparison, FanoutMeasurement, FanoutResult, Mode } from './fanout.ts';
 import type { IdleResult } from './idle.ts';
 import type { MachineInfo } from './support/machine.ts';
 import type { OverheadResult } from './overhead.ts';
@@ -37,12 +37,20 @@ export function header(envelope: Envelope<unknown>): string {
 const modeTitle: Record<Mode, string> = {
   full: 'Full speed (production yields once per delta, closed loop)',
   paced: 'Paced',
-  burst: 'Burst (input queued: throughput capacity only)',
+  burst: 'Burst (no pause between deltas: throughput capacity only)',
 };
 
-/** Median, over a cell's runs of both servers, of the CPU other processes used meanwhile. */
+/** Every server measured in a cell (relay and local are absent from older results). */
+function servers(row: FanoutComparison): FanoutMeasurement[] {
+  return [row.hearth, row.raw, row.relay, row.local].filter(
+    (m): m is FanoutMeasurement => m !== undefined,
+  );
+}
+
+/** Median, over a cell's runs of every server, of the CPU other processes used meanwhile. */
 function otherLoad(row: FanoutComparison): string {
-  const values = [...row.hearth.runs, ...row.raw.runs]
+  const values = servers(row)
+    .flatMap((m) => m.runs)
     .map((r) => r.otherCores)
     .sort((a, b) => a - b);
   return (values[Math.floor(values.length / 2)] ?? 0).toFixed(2);
@@ -85,7 +93,7 @@ function fanoutTable(rows: FanoutComparison[], mode: Mode): string {
       );
     }
   }
-  const incomplete = rows.filter((r) => !r.hearth.complete || !r.raw.complete);
+  const incomplete = rows.filter((r) => servers(r).some((m) => !m.complete));
   if (incomplete.length) {
     lines.push(
       '',
@@ -159,7 +167,7 @@ function relayTable(rows: FanoutComparison[], mode: Mode): string {
 export function fanoutSection(envelope: Envelope<FanoutResult>): string {
   const { result } = envelope;
   const { options } = result;
-  const others = result.comparisons.flatMap((c) => [...c.hearth.runs, ...c.raw.runs]);
+  const others = result.comparisons.flatMap((c) => servers(c).flatMap((m) => m.runs));
   const maxOther = Math.max(...others.map((r) => r.otherCores));
   const modes: Mode[] = ['full', 'paced', 'burst'];
   return [
@@ -168,9 +176,12 @@ export function fanoutSection(envelope: Envelope<FanoutResult>): string {
     header(envelope),
     '',
     `One turn delivered to every subscribed client; medians of ${options.repeats} runs per cell ` +
-      `(${options.repeats * 5} for the 1-client cells at full speed and in burst, whose runs last ` +
-      '20–50 ms, so that one scheduling hiccup moves a run by a third; those are also warmed up ' +
-      'with a whole turn), alternating which server goes first, after a warm-up turn. Throughput = deliveries / ' +
+      (result.shortCellFactor
+        ? `(${options.repeats * result.shortCellFactor} for the 1-client cells at full speed and ` +
+          'in burst, whose runs last 20–50 ms, so that one scheduling hiccup moves a run by a ' +
+          'third; those are also warmed up with a whole turn), '
+        : '') +
+      'rotating which server goes first, after a warm-up turn. Throughput = deliveries / ' +
       "(last delivery − first delta's production); latency = receipt − production of each delta, " +
       'over every (client, delta) pair. Hearth sends text that reaches it in one read as one ' +
       '`text.delta` (up to 16 deltas, the first of a reply alone; docs/protocol.md), so its ' +

@@ -6,7 +6,7 @@ import { createApiPlugin } from './mcp/service/api/api-plugin.ts';
 import type { Authenticate } from './mcp/service/api/route.ts';
 import { MediaStore } from './mcp/service/media/media-store.ts';
 import { withLocalOllama } from './router/local-defaults.ts';
-import type { HearthConfig } from './common/config/schema.ts';
+import { isImageKind, type HearthConfig } from './common/config/schema.ts';
 import type { Secrets } from './common/config/secrets.ts';
 import { loadConfig, type Env } from './common/config/load.ts';
 import { LiveConfig } from './mcp/service/config/live-config.ts';
@@ -53,9 +53,10 @@ export interface HearthOptions {
   /** The bus between rooms; default an in-process one, closed on stop. */
   bus?: Bus;
   /**
-   * Chat providers to use in place of the ones config builds, by provider id: a provider the
-   * config declares (its kind decides chat or image) is served by this object instead. For
-   * tests and benchmarks that drive a turn without an HTTP upstream.
+   * Chat providers to use in place of the ones config builds, by provider id: a chat provider
+   * the config declares is served by this object instead, also after a config change. For
+   * tests and benchmarks that drive a turn without an HTTP upstream. An id the starting config
+   * does not declare as a chat provider is refused at start.
    */
   chatProviders?: ReadonlyMap<string, ChatProvider>;
 }
@@ -107,6 +108,11 @@ function withChatOverrides(
 export async function startHearth(options: HearthOptions): Promise<RunningHearth> {
   const { logger } = options;
   const secretsFor = options.secretsFor ?? (() => options.secrets);
+  for (const id of options.chatProviders?.keys() ?? []) {
+    const kind = options.config.providers[id]?.kind;
+    if (kind === undefined || isImageKind(kind))
+      throw new Error(`chatProviders: "${id}" is not a chat provider in the configuration`);
+  }
   const db = openDatabase({ dataDir: options.config.dataDir });
   const checkpoints = startCheckpoints(db);
   const live = new LiveConfig<{

@@ -27,9 +27,14 @@ export class StampingProvider implements ChatProvider {
 
   async *stream(_request: ChatRequest, signal: AbortSignal): AsyncIterable<ProviderEvent> {
     const plan = this.#queue.shift() ?? defaultPlan;
+    // Hearth asks for the first event before it stores the turn and acks it (the request to
+    // the provider leaves early); the router skips empty text. The plan's clock starts when the
+    // round asks again, that is, when Hearth reads the stream: as the raw server's starts when
+    // it is ready to send, so neither counts its set-up as production time.
+    yield { type: 'text', text: '' };
     const startedAt = performance.now();
     for (let i = 0; i < plan.deltas; i++) {
-      // Burst: no yield to the event loop, every delta is ready at once.
+      // Burst: no yield to the event loop; each delta is made as soon as the router asks.
       await beforeDelta(plan, i, startedAt);
       signal.throwIfAborted();
       yield { type: 'text', text: `t:${stamp()}` };

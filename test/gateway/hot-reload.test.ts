@@ -168,6 +168,22 @@ describe('profiles and config over REST, applied without restart', () => {
     // The configured double was never asked.
     expect(double.requests).toHaveLength(0);
   });
+
+  it('refuses at start a provider given in code for an id the config does not declare', async () => {
+    const stray: ChatProvider = {
+      id: 'nowhere',
+      async *stream() {
+        await Promise.resolve();
+        yield { type: 'finish', reason: 'stop' };
+      },
+    };
+    await expect(
+      startTestHearth({
+        providerBaseURL: double.baseURL,
+        chatProviders: new Map([['nowhere', stray]]),
+      }),
+    ).rejects.toThrow('chatProviders: "nowhere" is not a chat provider in the configuration');
+  });
 });
 
 describe('config.yaml changed on disk', () => {

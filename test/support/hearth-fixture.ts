@@ -75,15 +75,21 @@ export async function startTestHearth(options: TestHearthOptions = {}): Promise<
       { name: 'kid', role: 'user', hash: hashToken(userToken) },
     ],
   };
-  const hearth = await startHearth({
-    config,
-    secrets,
-    logger: createLogger({ level: config.log.level }),
-    ...(options.extensions && { extensions: options.extensions }),
-    ...(options.toolSources && { toolSources: options.toolSources }),
-    ...(options.bus && { bus: options.bus }),
-    ...(options.chatProviders && { chatProviders: options.chatProviders }),
-  });
+  let hearth: RunningHearth;
+  try {
+    hearth = await startHearth({
+      config,
+      secrets,
+      logger: createLogger({ level: config.log.level }),
+      ...(options.extensions && { extensions: options.extensions }),
+      ...(options.toolSources && { toolSources: options.toolSources }),
+      ...(options.bus && { bus: options.bus }),
+      ...(options.chatProviders && { chatProviders: options.chatProviders }),
+    });
+  } catch (error) {
+    if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  }
   const stop = async () => {
     await hearth.stop();
   };

@@ -6,6 +6,9 @@ export interface LoggedEvent {
   frame: Buffer;
 }
 
+/** An event before the log numbers it: it must not carry the fields the log adds. */
+export type UnnumberedEvent = TurnEvent & { conversationId?: never; seq?: never };
+
 /** Slots of a new ring; it doubles as events come, up to its capacity. */
 const firstSlots = 32;
 
@@ -49,7 +52,7 @@ export class ConversationLog {
    * Numbers `event` and makes its frame, the JSON of `{ ...event, conversationId, seq }`,
    * without building that object: the event's own JSON with the log's tail spliced in.
    */
-  append(event: TurnEvent): LoggedEvent {
+  append(event: UnnumberedEvent): LoggedEvent {
     const seq = this.#lastSeq + 1;
     const json = JSON.stringify(event);
     const frame = Buffer.from(`${json.slice(0, -1)}${this.#tail}${seq}}`);

@@ -1,5 +1,5 @@
 import { ErrorCode, HearthError } from '../../common/errors.ts';
-import type { ConversationView, MessageView, TurnEvent } from '../../common/protocol.ts';
+import type { ConversationView, MessageView } from '../../common/protocol.ts';
 import type {
   ConversationHub,
   SubscribeMode,
@@ -8,7 +8,7 @@ import type {
 } from './conversation-hub.ts';
 
 export type { Subscriber, SubscribeMode } from './conversation-hub.ts';
-import { ConversationLog, type LoggedEvent } from './conversation-log.ts';
+import { ConversationLog, type LoggedEvent, type UnnumberedEvent } from './conversation-log.ts';
 
 /** What the hub needs from storage and the router to number events and build snapshots. */
 export interface HistorySource {
@@ -53,7 +53,7 @@ export class Hub implements ConversationHub {
     this.#maxIdleLogs = options.maxIdleLogs;
   }
 
-  emit(conversationId: string, event: TurnEvent): void {
+  emit(conversationId: string, event: UnnumberedEvent): void {
     const entry = this.#entry(conversationId);
     if (!entry)
       throw new HearthError(ErrorCode.unknownConversation, `No conversation ${conversationId}`);
