@@ -242,16 +242,6 @@ function roundSummary(summary: Summary): Summary {
 async function startRig(system: System, clientCount: number): Promise<Rig> {
   const openFiles = clientCount + 256;
   const clients = startChild('support/fanout-clients.ts', { openFiles });
-  if (system === 'local') {
-    const server = startChild('support/hearth-server.ts', { openFiles });
-    const { wsUrl } = await server.call<{ wsUrl: string }>('start', {
-      inProcess: true,
-      config: hearthConfig,
-    });
-    await clients.call('connect', { url: wsUrl, count: clientCount, token: adminToken });
-    const conversationId = await clients.call<string>('setupConversation');
-    return { system, server, clients, conversationId };
-  }
   if (system === 'raw' || system === 'relay') {
     const script = system === 'raw' ? 'support/raw-server.ts' : 'support/relay-server.ts';
     const server = startChild(script, { openFiles });
@@ -259,16 +249,17 @@ async function startRig(system: System, clientCount: number): Promise<Rig> {
     await clients.call('connect', { url: wsUrl, count: clientCount });
     return { system, server, clients };
   }
-  const double = startChild('support/double-server.ts');
-  const { baseURL } = await double.call<{ baseURL: string }>('start', { kind: 'stamping' });
+  // Hearth over HTTP also has a double in its own process, for burst mode.
+  const double = system === 'hearth' ? startChild('support/double-server.ts') : undefined;
+  const external = await double?.call<{ baseURL: string }>('start', { kind: 'stamping' });
   const server = startChild('support/hearth-server.ts', { openFiles });
   const { wsUrl } = await server.call<{ wsUrl: string }>('start', {
-    externalBaseURL: baseURL,
+    ...(external ? { externalBaseURL: external.baseURL } : { inProcess: true }),
     config: hearthConfig,
   });
   await clients.call('connect', { url: wsUrl, count: clientCount, token: adminToken });
   const conversationId = await clients.call<string>('setupConversation');
-  return { system, server, clients, double, conversationId };
+  return { system, server, clients, ...(double && { double }), conversationId };
 }
 
 async function stopRig(rig: Rig): Promise<void> {
