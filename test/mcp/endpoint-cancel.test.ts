@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startEndpointServer, testToken, type EndpointServer } from './support/endpoint-server.ts';
-import { createFakeSource } from './support/fake-source.ts';
+import { createFakeSource, expectClientCloseAborts } from './support/fake-source.ts';
 import { openRawSession, rawPost } from './support/raw-post.ts';
 import { within } from '../support/within.ts';
 
@@ -71,18 +71,13 @@ for (const [path, meta] of [
 
 it('2025 era, plain JSON answer: a client closing its request aborts the call', async () => {
   const inSession = await openSession();
-  const started = merged.nextBlockStart();
-  const aborted = merged.nextAbort();
-  const controller = new AbortController();
-  const call = post(
-    { jsonrpc: '2.0', id: 8, method: 'tools/call', params: { name: 'block', arguments: {} } },
-    inSession,
-    controller.signal,
-  ).catch((e: unknown) => e);
-  await within(started);
-  controller.abort();
-  await within(aborted);
-  expect(await call).toBeInstanceOf(Error);
+  await expectClientCloseAborts(merged, (signal) =>
+    post(
+      { jsonrpc: '2.0', id: 8, method: 'tools/call', params: { name: 'block', arguments: {} } },
+      inSession,
+      signal,
+    ),
+  );
   await endSession(inSession);
 });
 

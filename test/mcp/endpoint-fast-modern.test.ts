@@ -11,7 +11,11 @@ import { createLogger } from '../../src/common/logger.ts';
 import { readBody } from '../../src/mcp/aggregator/endpoint/node-bridge.ts';
 import { tryFastModernCall } from '../../src/mcp/aggregator/endpoint/fast-modern-call.ts';
 import { startEndpointServer, testToken, type EndpointServer } from './support/endpoint-server.ts';
-import { createFakeSource, withReshapedResults } from './support/fake-source.ts';
+import {
+  createFakeSource,
+  expectClientCloseAborts,
+  withReshapedResults,
+} from './support/fake-source.ts';
 import { rawPost } from './support/raw-post.ts';
 import { within } from '../support/within.ts';
 
@@ -168,19 +172,9 @@ it('leaves every other request to the SDK', async () => {
 });
 
 it('aborts the running call when the client closes its request, and when the leg closes', async () => {
-  const started = fake.nextBlockStart();
-  const aborted = fake.nextAbort();
-  const controller = new AbortController();
-  const request = rawPost(
-    `${endpoint.origin}/mcp`,
-    call(5, 'block'),
-    modernHeaders('block'),
-    controller.signal,
-  ).catch((e: unknown) => e);
-  await within(started);
-  controller.abort();
-  await within(aborted);
-  expect(await request).toBeInstanceOf(Error);
+  await expectClientCloseAborts(fake, (signal) =>
+    rawPost(`${endpoint.origin}/mcp`, call(5, 'block'), modernHeaders('block'), signal),
+  );
 
   // Closing the endpoint aborts a fast-path call that is still running.
   await using own = await startEndpointServer({ merged: source });

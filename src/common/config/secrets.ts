@@ -18,13 +18,14 @@ export interface Secrets {
   tokens: readonly TokenEntry[];
 }
 
-export function hashToken(token: string): string {
-  return hash('sha256', token, 'hex');
-}
-
-/** The same hash as bytes, for comparing a presented token on every request. */
+/** A token's SHA-256, as bytes: what a presented token is compared by, on every request. */
 export function tokenDigest(token: string): Buffer {
   return hash('sha256', token, 'buffer');
+}
+
+/** The same hash in hex, as it is kept (the bootstrap token's file, configured entries). */
+export function hashToken(token: string): string {
+  return tokenDigest(token).toString('hex');
 }
 
 /** Shortest token accepted from the environment: a guessable token is worse than none. */

@@ -4,12 +4,14 @@
  * prompt, one resource, and `emit()` to announce a list change.
  */
 import type { CallToolResult } from '@modelcontextprotocol/server';
+import { expect } from 'vitest';
 import {
   McpNotFoundError,
   type McpListKind,
   type McpSource,
   type McpToolInfo,
 } from '../../../src/mcp/aggregator/endpoint/source.ts';
+import { within } from '../../support/within.ts';
 
 export interface FakeSource extends McpSource {
   emit(what: McpListKind): void;
@@ -18,6 +20,24 @@ export interface FakeSource extends McpSource {
   /** Resolves when a `block` call has started. */
   nextBlockStart(): Promise<void>;
   listenerCount(): number;
+}
+
+/**
+ * Sends a `block` call with `send`, closes the request once the call runs, and checks that the
+ * source saw the call aborted and the client's request failed.
+ */
+export async function expectClientCloseAborts(
+  source: FakeSource,
+  send: (signal: AbortSignal) => Promise<unknown>,
+): Promise<void> {
+  const started = source.nextBlockStart();
+  const aborted = source.nextAbort();
+  const controller = new AbortController();
+  const request = send(controller.signal).catch((e: unknown) => e);
+  await within(started);
+  controller.abort();
+  await within(aborted);
+  expect(await request).toBeInstanceOf(Error);
 }
 
 const objectSchema = { type: 'object' as const, properties: {} };
