@@ -1,11 +1,13 @@
 /**
  * Fan-out: one turn of text deltas delivered to 1, 100 and 1,000 subscribed WebSocket clients,
  * Hearth against a bare `ws` server sending frames of the same shape and size to the same
- * number of clients, in the same run. Four servers: raw `ws`; a relay (the double through the
+ * number of clients, in the same run. Five servers: raw `ws`; a relay (the double through the
  * `openai` SDK to a bare `ws` server); Hearth with its provider over HTTP (the double through
  * the SDK); Hearth with its provider in process (bench/support/stamping-provider.ts, no
- * upstream hop, like raw). Servers and clients run in separate processes; each measurement is
- * repeated, rotating which server goes first, and the median is reported.
+ * upstream hop, like raw); and a second raw server, whose ratios to the first (an A/A
+ * comparison) show how far two identical servers differ on this machine in the same run.
+ * Servers and clients run in separate processes; each measurement is repeated, rotating which
+ * server goes first, and the median is reported.
  *
  * Modes, and where a delta's latency starts (its production):
  * - full: as fast as the server takes them. The stamping double (or provider) runs in the
@@ -21,7 +23,7 @@
  */
 import { adminToken } from '../test/support/hearth-fixture.ts';
 import { startChild, type Child } from './support/ipc.ts';
-import { cpuMs, machineCpu } from './support/machine.ts';
+import { cpuMs, machineCpu, tcpRetransmits } from './support/machine.ts';
 import { profilingWanted } from './support/profiler.ts';
 import type { StreamPlan } from './support/stamping-double.ts';
 import { round, summarize, type Summary } from './support/stats.ts';
@@ -33,7 +35,16 @@ export interface FanoutOptions {
   pacedDelayMs: number;
   burstDeltas: number;
   warmupDeltas: number;
+  /** Warm-up turns of each server before a cell, until about this many deliveries (≤ 20 turns). */
+  warmupDeliveries: number;
+  /** Runs per cell at least (paced cells get exactly this many: each lasts seconds). */
   repeats: number;
+  /**
+   * Full-speed and burst cells get more runs when they are short: enough for about this many
+   * deliveries per server, up to `maxRuns`.
+   */
+  deliveriesPerCell: number;
+  maxRuns: number;
 }
 
 export const fanoutDefaults: FanoutOptions = {
@@ -43,11 +54,17 @@ export const fanoutDefaults: FanoutOptions = {
   pacedDelayMs: 10,
   burstDeltas: 2000,
   warmupDeltas: 200,
+  warmupDeliveries: 40_000,
   repeats: 3,
+  deliveriesPerCell: 2_000_000,
+  maxRuns: 45,
 };
 
-/** `local`: Hearth with its provider in its own process (bench/support/stamping-provider.ts). */
-export type System = 'hearth' | 'local' | 'raw' | 'relay';
+/**
+ * `local`: Hearth with its provider in its own process (bench/support/stamping-provider.ts).
+ * `raw2`: a second raw server, the same code as `raw`, for the A/A comparison.
+ */
+export type System = 'hearth' | 'local' | 'raw' | 'raw2' | 'relay';
 export type Mode = 'full' | 'paced' | 'burst';
 
 export interface FanoutRun {
@@ -76,6 +93,8 @@ export interface FanoutRun {
   /** Busy CPU of the whole machine not used by this benchmark's processes, in cores. */
   otherCores: number;
   wallMs: number;
+  /** TCP segments retransmitted on the machine during the run (absent where unknown). */
+  tcpRetransmits?: number;
 }
 
 export interface FanoutMeasurement {
@@ -114,6 +133,13 @@ export interface FanoutComparison {
   localP99Ratio?: number;
   localMeetsThroughput?: boolean;
   localMeetsP99?: boolean | undefined;
+  /**
+   * The second raw server against the first: what the ratios of two identical servers are in
+   * this cell on this machine (absent from results older than it).
+   */
+  rawAgain?: FanoutMeasurement;
+  aaThroughputRatio?: number;
+  aaP99Ratio?: number;
   /** The targets (0.8 of throughput, 1.25 × p99) against the relay. */
   meetsVsRelay: boolean;
   throughputRatio: number;
@@ -127,16 +153,40 @@ export interface FanoutComparison {
 
 export interface FanoutResult {
   options: FanoutOptions;
-  /** Runs per short cell (1 client at full speed or in burst): `options.repeats` × this. */
-  shortCellFactor?: number;
   /** Config Hearth ran with, over the test fixture's (tests' defaults for everything else). */
   hearthConfig: Record<string, unknown>;
   comparisons: FanoutComparison[];
 }
 
-/** Below this many deliveries per run (full speed or burst), a cell is short: see runFanout. */
+/** Below this many deliveries per run (full speed or burst), a cell warms up with whole turns. */
 const shortCellDeliveries = 100_000;
-const shortCellFactor = 5;
+
+/**
+ * Runs per server in a cell. A run to one client at full speed lasts 15–50 ms, and on a
+ * 2-core machine one preemption of the clients' process (a few ms) decides its p99: the same
+ * raw server gave p99s of 0.2 and 4 ms in consecutive runs. Short cells therefore get as many
+ * runs as `deliveriesPerCell` asks, up to `maxRuns`; paced runs last seconds and get `repeats`.
+ */
+export function runsPerCell(
+  options: FanoutOptions,
+  mode: Mode,
+  clientCount: number,
+  deltas: number,
+): number {
+  if (mode === 'paced') return options.repeats;
+  const wanted = Math.ceil(options.deliveriesPerCell / (clientCount * deltas));
+  return Math.min(options.maxRuns, Math.max(options.repeats, wanted));
+}
+
+/**
+ * Warm-up turns per server before a cell. The first seconds of a server and its clients'
+ * process are the slowest and the most often interrupted (code still being optimised, heaps
+ * still growing): with one warm-up turn, raw's 1-client runs averaged 95,000 deliveries/s and
+ * half of them met a stall; after 25 they averaged 148,000 and few did.
+ */
+export function warmupTurns(options: FanoutOptions, clientCount: number, deltas: number): number {
+  return Math.min(20, Math.max(1, Math.ceil(options.warmupDeliveries / (clientCount * deltas))));
+}
 
 /** Hearth's default limits hold for this load; only logging is quieter than the default. */
 const hearthConfig = { log: { level: 'warn' } };
@@ -187,6 +237,7 @@ async function measure(
   const doubleCpu0 = external ? await double?.call<NodeJS.CpuUsage>('cpu') : undefined;
   const parentCpu0 = process.cpuUsage();
   const machine0 = machineCpu();
+  const retransmits0 = tcpRetransmits();
   const started = performance.now();
   let production: Promise<unknown> = Promise.resolve();
   if (turn) {
@@ -203,6 +254,7 @@ async function measure(
   const doubleCpu1 = external ? await double?.call<NodeJS.CpuUsage>('cpu') : undefined;
   const wallMs = performance.now() - started;
   const machine1 = machineCpu();
+  const retransmits1 = tcpRetransmits();
   const parentCpu = cpuMs(parentCpu0, process.cpuUsage());
   await production;
   if (profileName) await server.call<string>('stopProfile', { name: profileName });
@@ -225,6 +277,8 @@ async function measure(
     clientCores: round(clientCpu / wallMs, 2),
     otherCores: round(Math.max(0, machine1.busyMs - machine0.busyMs - ours) / wallMs, 2),
     wallMs: round(wallMs, 0),
+    ...(retransmits0 !== undefined &&
+      retransmits1 !== undefined && { tcpRetransmits: retransmits1 - retransmits0 }),
   };
 }
 
@@ -242,8 +296,8 @@ function roundSummary(summary: Summary): Summary {
 async function startRig(system: System, clientCount: number): Promise<Rig> {
   const openFiles = clientCount + 256;
   const clients = startChild('support/fanout-clients.ts', { openFiles });
-  if (system === 'raw' || system === 'relay') {
-    const script = system === 'raw' ? 'support/raw-server.ts' : 'support/relay-server.ts';
+  if (system === 'raw' || system === 'raw2' || system === 'relay') {
+    const script = system === 'relay' ? 'support/relay-server.ts' : 'support/raw-server.ts';
     const server = startChild(script, { openFiles });
     const { wsUrl } = await server.call<{ wsUrl: string }>('start');
     await clients.call('connect', { url: wsUrl, count: clientCount });
@@ -307,23 +361,25 @@ export async function runFanout(
       await startRig('raw', clientCount),
       await startRig('relay', clientCount),
       await startRig('local', clientCount),
+      await startRig('raw2', clientCount),
     ];
     try {
       for (const [mode, plan] of plans) {
-        const runs: Record<System, FanoutRun[]> = { hearth: [], local: [], raw: [], relay: [] };
-        // A run to one client at full speed or in burst lasts 20–50 ms, where one scheduling
-        // hiccup moves throughput by a third: such short cells get a whole turn to warm up and
-        // five times the runs, for every server alike.
+        const runs: Record<System, FanoutRun[]> = {
+          hearth: [],
+          local: [],
+          raw: [],
+          raw2: [],
+          relay: [],
+        };
         const short = mode !== 'paced' && clientCount * plan.deltas < shortCellDeliveries;
-        const repeats = short ? options.repeats * shortCellFactor : options.repeats;
-        for (const rig of rigs) {
-          // A turn of the same kind first, so that every server runs warm code.
-          const warmup = {
-            ...plan,
-            deltas: short ? plan.deltas : options.warmupDeltas,
-            delayMs: 0,
-          };
-          await measure(rig, mode, warmup, clientCount);
+        const repeats = runsPerCell(options, mode, clientCount, plan.deltas);
+        // Turns of the same kind first (at full speed), so that every server runs warm code;
+        // short cells warm up with whole turns.
+        const warmup = { ...plan, deltas: short ? plan.deltas : options.warmupDeltas, delayMs: 0 };
+        const turns = warmupTurns(options, clientCount, warmup.deltas);
+        for (let turn = 0; turn < turns; turn++) {
+          for (const rig of rigs) await measure(rig, mode, warmup, clientCount);
         }
         for (let repeat = 0; repeat < repeats; repeat++) {
           // Rotate which server goes first (with 3 runs, not every server gets the first turn).
@@ -344,6 +400,7 @@ export async function runFanout(
                 `(${round(run.received / Math.max(1, run.frames), 2)} per frame), p50 ${run.latencyMs.p50} ms, p99 ${run.latencyMs.p99} ms, ` +
                 `${run.serverCpuUsPerDelivery} µs cpu/delivery, cores server ${run.serverCores} ` +
                 `clients ${run.clientCores} other ${run.otherCores}` +
+                (run.tcpRetransmits ? ` TCP retransmits ${run.tcpRetransmits}` : '') +
                 (run.complete ? '' : ` INCOMPLETE ${run.received}/${run.expected}`),
             );
           }
@@ -352,6 +409,7 @@ export async function runFanout(
         const raw = summarizeRuns('raw', clientCount, mode, plan.deltas, runs.raw);
         const relay = summarizeRuns('relay', clientCount, mode, plan.deltas, runs.relay);
         const local = summarizeRuns('local', clientCount, mode, plan.deltas, runs.local);
+        const rawAgain = summarizeRuns('raw2', clientCount, mode, plan.deltas, runs.raw2);
         const localThroughputRatio = round(local.deliveriesPerSecond / raw.deliveriesPerSecond, 2);
         const localP99Ratio = round(local.latencyP99Ms / raw.latencyP99Ms, 2);
         const relayThroughputRatio = round(
@@ -375,6 +433,9 @@ export async function runFanout(
           localP99Ratio,
           localMeetsThroughput: localThroughputRatio >= 0.8 && local.complete,
           localMeetsP99: mode === 'burst' ? undefined : localP99Ratio <= 1.25 && local.complete,
+          rawAgain,
+          aaThroughputRatio: round(rawAgain.deliveriesPerSecond / raw.deliveriesPerSecond, 2),
+          aaP99Ratio: round(rawAgain.latencyP99Ms / raw.latencyP99Ms, 2),
           meetsVsRelay:
             relayThroughputRatio >= 0.8 &&
             (mode === 'burst' || relayP99Ratio <= 1.25) &&
@@ -391,5 +452,5 @@ export async function runFanout(
       for (const rig of rigs) await stopRig(rig);
     }
   }
-  return { options, shortCellFactor, hearthConfig, comparisons };
+  return { options, hearthConfig, comparisons };
 }

@@ -40,9 +40,9 @@ const modeTitle: Record<Mode, string> = {
   burst: 'Burst (no pause between deltas: throughput capacity only)',
 };
 
-/** Every server measured in a cell (relay and local are absent from older results). */
+/** Every server measured in a cell (relay, local and raw2 are absent from older results). */
 function servers(row: FanoutComparison): FanoutMeasurement[] {
-  return [row.hearth, row.raw, row.relay, row.local].filter(
+  return [row.hearth, row.raw, row.relay, row.local, row.rawAgain].filter(
     (m): m is FanoutMeasurement => m !== undefined,
   );
 }
@@ -116,10 +116,12 @@ function localTable(rows: FanoutComparison[], mode: Mode): string {
     '',
     '| clients | raw deliveries/s | Hearth deliveries/s | Hearth deltas per frame | ratio (≥ 0.8) | met |' +
       (latency ? ' raw p50 / p99 ms | Hearth p50 / p99 ms | p99 ratio (≤ 1.25) | met |' : '') +
-      ' server CPU µs/delivery raw / Hearth |',
+      ' server CPU µs/delivery raw / Hearth | raw A/A ratios: throughput' +
+      (latency ? ' / p99' : '') +
+      ' |',
     '| ---: | ---: | ---: | ---: | ---: | :---: |' +
       (latency ? ' ---: | ---: | ---: | :---: |' : '') +
-      ' ---: |',
+      ' ---: | ---: |',
   ];
   for (const row of withLocal) {
     const local = row.local!;
@@ -131,10 +133,50 @@ function localTable(rows: FanoutComparison[], mode: Mode): string {
             `${ms(local.latencyP50Ms)} / ${ms(local.latencyP99Ms)} | ${row.localP99Ratio} | ` +
             `${mark(row.localMeetsP99)} |`
           : '') +
-        ` ${row.raw.serverCpuUsPerDelivery} / ${local.serverCpuUsPerDelivery} |`,
+        ` ${row.raw.serverCpuUsPerDelivery} / ${local.serverCpuUsPerDelivery} |` +
+        ` ${row.aaThroughputRatio ?? '–'}${latency ? ` / ${row.aaP99Ratio ?? '–'}` : ''} |`,
     );
   }
   return lines.join('\n');
+}
+
+/** Runs per server in each cell, as measured (the same for every server of a cell). */
+function runCounts(result: FanoutResult): string {
+  const byCount = new Map<number, string[]>();
+  for (const row of result.comparisons) {
+    const count = row.raw.runs.length;
+    byCount.set(count, [...(byCount.get(count) ?? []), `${n(row.clients)} ${row.mode}`]);
+  }
+  return [...byCount]
+    .sort((a, b) => b[0] - a[0])
+    .map(([count, cells]) => `${count} (${cells.join(', ')})`)
+    .join('; ');
+}
+
+/** Cells whose runs met TCP retransmissions, by server: drops on loopback, then a timer. */
+function retransmitNote(result: FanoutResult): string {
+  const names: Record<string, string> = {
+    hearth: 'Hearth over HTTP',
+    local: 'Hearth in process',
+    raw: 'raw',
+    raw2: 'raw again',
+    relay: 'relay',
+  };
+  const cells = result.comparisons.flatMap((row) => {
+    const hit = servers(row).flatMap((m) => {
+      const runs = m.runs.filter((r) => (r.tcpRetransmits ?? 0) > 0);
+      return runs.length ? [`${names[m.system] ?? m.system} ${runs.length}`] : [];
+    });
+    return hit.length ? [`${n(row.clients)} clients ${row.mode}: ${hit.join(', ')}`] : [];
+  });
+  const known = result.comparisons.some((row) => row.raw.runs[0]?.tcpRetransmits !== undefined);
+  if (!known) return '';
+  return cells.length
+    ? 'Runs during which the kernel retransmitted TCP segments (a segment dropped on loopback ' +
+        "when a client socket's receive buffer overflowed; its sender then waits 200 ms or more " +
+        `for a timer), by server: ${cells.join('; ')}. Medians over runs keep a single such run ` +
+        'from deciding a cell.'
+    : 'No run met a TCP retransmission.';
 }
 
 /** The same cells against the relay baseline (absent from results older than it). */
@@ -175,13 +217,11 @@ export function fanoutSection(envelope: Envelope<FanoutResult>): string {
     '',
     header(envelope),
     '',
-    `One turn delivered to every subscribed client; medians of ${options.repeats} runs per cell ` +
-      (result.shortCellFactor
-        ? `(${options.repeats * result.shortCellFactor} for the 1-client cells at full speed and ` +
-          'in burst, whose runs last 20–50 ms, so that one scheduling hiccup moves a run by a ' +
-          'third; those are also warmed up with a whole turn), '
-        : '') +
-      'rotating which server goes first, after a warm-up turn. Throughput = deliveries / ' +
+    'One turn delivered to every subscribed client; medians over the runs of each cell, ' +
+      `rotating which server goes first. Runs per server: ${runCounts(result)}; short runs ` +
+      'get more of them, since one preemption of a process decides a run of 20 ms. Before ' +
+      `each cell every server warms up with turns of the same kind, about ${n(options.warmupDeliveries ?? 0)} ` +
+      'deliveries (at most 20 turns). Throughput = deliveries / ' +
       "(last delivery − first delta's production); latency = receipt − production of each delta, " +
       'over every (client, delta) pair. Hearth sends text that reaches it in one read as one ' +
       '`text.delta` (up to 16 deltas, the first of a reply alone; docs/protocol.md), so its ' +
@@ -205,7 +245,12 @@ export function fanoutSection(envelope: Envelope<FanoutResult>): string {
       "provider's place through `HearthOptions.chatProviders`): it yields the same stamped deltas " +
       'with the same pacing, straight to the router, so that Hearth, like the raw server, has no ' +
       'upstream hop and the comparison holds only what Hearth does between a delta and its ' +
-      'clients (the turn, its event log, the subscriptions, the sockets).',
+      'clients (the turn, its event log, the subscriptions, the sockets). A fifth server, ' +
+      '**raw again**, is a second copy of the raw one: its ratios to the first (the A/A ' +
+      'column) are what two identical servers differ by in the same cell, the resolution of ' +
+      'that cell on this machine.',
+    '',
+    retransmitNote(result),
     '',
     ...modes.flatMap((mode) => {
       const rows = result.comparisons.filter((c) => c.mode === mode);

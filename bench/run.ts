@@ -110,7 +110,9 @@ async function runOne(name: Name): Promise<Envelope<unknown>> {
             pacedDeltas: 50,
             burstDeltas: 200,
             warmupDeltas: 50,
+            warmupDeliveries: 0,
             repeats: repeats ?? 1,
+            maxRuns: repeats ?? 1,
           }
         : { ...fanoutDefaults, ...(repeats && { repeats }) },
     );

@@ -45,6 +45,7 @@ providerProto.stream = async function* (
     if (event.type === 'text') marks.providerFirst ??= now();
     yield event;
   }
+  marks.providerEnd = now();
 };
 
 const double = startChild('support/double-server.ts');
@@ -82,6 +83,7 @@ hub.emit = (conversationId: string, event: { type: string }) => {
   const seq = emit(conversationId, event);
   if (event.type === 'turn.started') marks.startedEmitted = now() - started;
   if (event.type === 'text.delta') marks.deltaEmitted ??= now();
+  if (event.type === 'turn.done') marks.doneEmitted = now();
   return seq;
 };
 
@@ -90,6 +92,7 @@ await new Promise((resolve) => ws.once('open', resolve));
 let waiter: (() => void) | undefined;
 ws.on('message', (data: Buffer) => {
   const type = (JSON.parse(data.toString('utf8')) as { type: string }).type;
+  if (type === 'turn.done') marks.doneReceived = now();
   if (type === 'welcome' || type === 'turn.done') waiter?.();
 });
 const roundTrip = (frame: object): Promise<void> =>
@@ -117,7 +120,10 @@ for (let i = 0; i < warmup + turns; i++) {
     | 'providerCall'
     | 'requestWritten'
     | 'providerFirst'
-    | 'deltaEmitted',
+    | 'deltaEmitted'
+    | 'providerEnd'
+    | 'doneEmitted'
+    | 'doneReceived',
     number
   >;
   const add = (step: string, ms: number): void => void (steps[step] ??= []).push(ms);
@@ -131,6 +137,9 @@ for (let i = 0; i < warmup + turns; i++) {
   add('  emit turn.started (seq save, frame)', m.startedEmitted);
   add('provider.stream → first text (SDK, HTTP, double)', m.providerFirst - m.providerCall);
   add('first text → text.delta emitted', m.deltaEmitted - m.providerFirst);
+  add('provider.stream → provider stream ends', m.providerEnd - m.providerCall);
+  add('provider stream ends → turn.done emitted (persist)', m.doneEmitted - m.providerEnd);
+  add('turn.done emitted → client has it', m.doneReceived - m.doneEmitted);
 }
 
 const line = (label: string, values: number[]): string => {

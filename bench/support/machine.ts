@@ -38,3 +38,22 @@ export function machineCpu(): { busyMs: number; totalMs: number } {
 
 export const cpuMs = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage): number =>
   (b.user - a.user + (b.system - a.system)) / 1000;
+
+/**
+ * TCP segments the kernel has retransmitted so far, on every interface (from /proc/net/snmp);
+ * undefined where that file is absent. On loopback a retransmission means a segment was
+ * dropped, as when a receiving socket's buffer overflowed: its sender then waits for a timer
+ * (200 ms at least), which no server's code causes alone.
+ */
+export function tcpRetransmits(): number | undefined {
+  try {
+    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n');
+    const names = lines.find((line) => line.startsWith('Tcp: '))?.split(/\s+/);
+    const values = lines.filter((line) => line.startsWith('Tcp: '))[1]?.split(/\s+/);
+    const at = names?.indexOf('RetransSegs') ?? -1;
+    const value = at === -1 ? undefined : Number(values?.[at]);
+    return value === undefined || Number.isNaN(value) ? undefined : value;
+  } catch {
+    return undefined;
+  }
+}
