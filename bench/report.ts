@@ -230,7 +230,7 @@ export function fanoutSection(envelope: Envelope<FanoutResult>): string {
       `every ${options.pacedDelayMs} ms ` +
       `(${n(options.pacedDeltas)} deltas instead of ${n(options.fullDeltas)}, to keep the run at ` +
       `about ${Math.round((options.pacedDeltas * options.pacedDelayMs) / 1000)} s). Hearth ran with ` +
-      `the tests' default config plus \`${JSON.stringify(result.hearthConfig)}\` (default limits).` +
+      `the tests' default config plus \`${JSON.stringify(result.hearthConfig)}\` (the message rate limit raised so that back-to-back runs are not refused; every other limit at its default).` +
       " Server CPU µs/delivery is the server process's CPU time over the run divided by the " +
       'deliveries; it depends much less than throughput on what else runs on the machine. ' +
       '"Other load" is the median CPU that processes outside the benchmark used during the ' +

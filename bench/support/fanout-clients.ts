@@ -140,8 +140,17 @@ serve(
       });
       return conns.length;
     },
-    /** Hearth only: client 0 starts a conversation, then every other client subscribes to it. */
-    async setupConversation() {
+    /**
+     * Hearth only: every client leaves `previous` (as a UI leaves the conversation it showed),
+     * client 0 starts a new conversation, then every other client subscribes to it.
+     */
+    async setupConversation(args: { previous?: string } = {}) {
+      const { previous } = args;
+      if (previous !== undefined) {
+        await inBatches(conns, 50, async (conn) => {
+          await request(conn, { type: 'unsubscribe', conversationId: previous });
+        });
+      }
       const sender = first0();
       const done = waitFor(sender, (f) => f.type === 'turn.done' || f.type === 'turn.error');
       const ack = await request(sender, {
