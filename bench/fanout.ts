@@ -23,7 +23,7 @@
  */
 import { adminToken } from '../test/support/hearth-fixture.ts';
 import { startChild, type Child } from './support/ipc.ts';
-import { cpuMs, machineCpu, tcpRetransmits } from './support/machine.ts';
+import { cpuMs, machineCpu, pinToCore, tcpRetransmits } from './support/machine.ts';
 import { profilingWanted } from './support/profiler.ts';
 import type { StreamPlan } from './support/stamping-double.ts';
 import { round, summarize, type Summary } from './support/stats.ts';
@@ -45,6 +45,8 @@ export interface FanoutOptions {
    */
   deliveriesPerCell: number;
   maxRuns: number;
+  /** Each server's process on CPU 0 and its clients' process on CPU 1 (where possible). */
+  pin: boolean;
 }
 
 export const fanoutDefaults: FanoutOptions = {
@@ -58,6 +60,7 @@ export const fanoutDefaults: FanoutOptions = {
   repeats: 3,
   deliveriesPerCell: 2_000_000,
   maxRuns: 45,
+  pin: true,
 };
 
 /**
@@ -153,6 +156,8 @@ export interface FanoutComparison {
 
 export interface FanoutResult {
   options: FanoutOptions;
+  /** Whether the servers and the clients really ran on CPUs of their own (see `pin`). */
+  pinned?: boolean;
   /** Config Hearth ran with, over the test fixture's (tests' defaults for everything else). */
   hearthConfig: Record<string, unknown>;
   comparisons: FanoutComparison[];
@@ -364,6 +369,7 @@ export async function runFanout(
   log: (line: string) => void = console.log,
 ): Promise<FanoutResult> {
   const comparisons: FanoutComparison[] = [];
+  let pinned = options.pin;
   const plans: Array<[Mode, StreamPlan]> = [
     ['full', { deltas: options.fullDeltas, delayMs: 0 }],
     ['paced', { deltas: options.pacedDeltas, delayMs: options.pacedDelayMs }],
@@ -378,6 +384,17 @@ export async function runFanout(
       await startRig('local', clientCount),
       await startRig('raw2', clientCount),
     ];
+    // A server and its clients each keep a core busy at full speed. Unbound, the threads of
+    // one (garbage collection helpers, say) take the other's core now and then, and a client
+    // woken by the first frame of a run could wait a whole scheduler tick (4 ms here) for a
+    // CPU: the first deltas of some of Hearth's 1-client runs arrived 4 ms late, and not once
+    // in 70 runs with the two processes bound apart. Every server is bound alike; Hearth's
+    // double in its own process (burst mode) is not bound.
+    if (options.pin) {
+      for (const rig of rigs) {
+        pinned = pinToCore(rig.server.pid, 0) && pinToCore(rig.clients.pid, 1) && pinned;
+      }
+    }
     try {
       for (const [mode, plan] of plans) {
         const runs: Record<System, FanoutRun[]> = {
@@ -467,5 +484,5 @@ export async function runFanout(
       for (const rig of rigs) await stopRig(rig);
     }
   }
-  return { options, hearthConfig, comparisons };
+  return { options, pinned, hearthConfig, comparisons };
 }

@@ -1,4 +1,5 @@
 /** The machine a benchmark ran on, and how busy it was meanwhile. */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
@@ -55,5 +56,19 @@ export function tcpRetransmits(): number | undefined {
     return value === undefined || Number.isNaN(value) ? undefined : value;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Binds every thread of process `pid` to CPU `core` (`taskset`); threads it starts later
+ * inherit the binding. False where that is not possible (no `taskset`, one core).
+ */
+export function pinToCore(pid: number, core: number): boolean {
+  if (os.cpus().length <= core) return false;
+  try {
+    execFileSync('taskset', ['-a', '-cp', String(core), String(pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
   }
 }
