@@ -38,7 +38,7 @@ describe('ConversationLog', () => {
       { type: 'text.delta', turnId: 't', text: 'é "quoted" \n\u2028 🔥' },
       { type: 'turn.done', turnId: 't', usage: null, finishReason: 'stop' },
     ] as const;
-    const frames = events.map((event) => log.append(event).frame.toString());
+    const frames = events.map((event) => log.append(event).toString());
     expect(frames).toEqual(
       events.map((event, i) => JSON.stringify({ ...event, conversationId, seq: 42 + i })),
     );

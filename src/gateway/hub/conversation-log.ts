@@ -12,6 +12,9 @@ export type UnnumberedEvent = TurnEvent & { conversationId?: never; seq?: never 
 /** Slots of a new ring; it doubles as events come, up to its capacity. */
 const firstSlots = 32;
 
+/** Orders appends across every log, for evicting the least recently active (no clock read). */
+let appends = 0;
+
 /**
  * The recent events of one conversation, in a ring of fixed capacity. Seq numbers grow by
  * one; `readAfter` answers whether the ring still holds everything after a given seq. The ring
@@ -28,8 +31,8 @@ export class ConversationLog {
   readonly #tail: string;
   #lastSeq: number;
   #size = 0;
-  /** Wall-clock time of the last append, for evicting idle logs. */
-  lastActivity = Date.now();
+  /** When this log last took an event, in appends to any log: orders logs for eviction. */
+  lastActivity = ++appends;
 
   constructor(options: { conversationId: string; capacity: number; lastSeq: number }) {
     this.conversationId = options.conversationId;
@@ -49,10 +52,11 @@ export class ConversationLog {
   }
 
   /**
-   * Numbers `event` and makes its frame, the JSON of `{ ...event, conversationId, seq }`,
-   * without building that object: the event's own JSON with the log's tail spliced in.
+   * Numbers `event` (its seq is then `lastSeq`) and returns its frame, the JSON of
+   * `{ ...event, conversationId, seq }`, made without building that object: the event's own
+   * JSON with the log's tail spliced in.
    */
-  append(event: UnnumberedEvent): LoggedEvent {
+  append(event: UnnumberedEvent): Buffer {
     const seq = this.#lastSeq + 1;
     const json = JSON.stringify(event);
     const frame = Buffer.from(`${json.slice(0, -1)}${this.#tail}${seq}}`);
@@ -60,8 +64,8 @@ export class ConversationLog {
     this.#ring[seq % this.#ring.length] = frame;
     this.#lastSeq = seq;
     if (this.#size < this.#ring.length) this.#size += 1;
-    this.lastActivity = Date.now();
-    return { seq, frame };
+    this.lastActivity = ++appends;
+    return frame;
   }
 
   /** Doubles the ring (up to its capacity), keeping every event it holds. */

@@ -59,13 +59,14 @@ export class Hub implements ConversationHub {
       throw new HearthError(ErrorCode.unknownConversation, `No conversation ${conversationId}`);
     if (event.type === 'turn.started') entry.runningTurns += 1;
     else if (event.type === 'turn.done' || event.type === 'turn.error') entry.runningTurns -= 1;
-    const logged = entry.log.append(event);
+    const frame = entry.log.append(event);
+    const seq = entry.log.lastSeq;
     // Reserve again on reaching the reserved seq itself, so a restart always starts beyond it.
-    if (logged.seq >= entry.reservedSeq) {
-      entry.reservedSeq = logged.seq + seqReservation;
+    if (seq >= entry.reservedSeq) {
+      entry.reservedSeq = seq + seqReservation;
       this.#source.saveLastSeq(conversationId, entry.reservedSeq);
     }
-    for (const subscriber of entry.subscribers) subscriber.deliver(logged.frame);
+    for (const subscriber of entry.subscribers) subscriber.deliver(frame);
     if (entry.runningTurns === 0 && entry.subscribers.size === 0) this.#evictIdle();
   }
 
