@@ -221,7 +221,11 @@ export function fanoutSection(envelope: Envelope<FanoutResult>): string {
       `rotating which server goes first. Runs per server: ${runCounts(result)}; short runs ` +
       'get more of them, since one preemption of a process decides a run of 20 ms. Before ' +
       `each cell every server warms up with turns of the same kind, about ${n(options.warmupDeliveries ?? 0)} ` +
-      'deliveries (at most 20 turns). Throughput = deliveries / ' +
+      'deliveries (at most 20 turns). ' +
+      (result.pinned
+        ? "Each server's process ran on CPU 0 and its clients' process on CPU 1 (`taskset`). "
+        : '') +
+      'Throughput = deliveries / ' +
       "(last delivery − first delta's production); latency = receipt − production of each delta, " +
       'over every (client, delta) pair. Hearth sends text that reaches it in one read as one ' +
       '`text.delta` (up to 16 deltas, the first of a reply alone; docs/protocol.md), so its ' +
