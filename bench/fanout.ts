@@ -23,10 +23,10 @@
  */
 import { adminToken } from '../test/support/hearth-fixture.ts';
 import { startChild, type Child } from './support/ipc.ts';
-import { cpuMs, machineCpu, pinToCore, tcpRetransmits } from './support/machine.ts';
+import { cpuMs, machineCpu, pinToCore, tcpRetransmits, unpin } from './support/machine.ts';
 import { profilingWanted } from './support/profiler.ts';
 import type { StreamPlan } from './support/stamping-double.ts';
-import { round, summarize, type Summary } from './support/stats.ts';
+import { round, roundSummary, sleep, summarize, type Summary } from './support/stats.ts';
 
 export interface FanoutOptions {
   counts: number[];
@@ -180,14 +180,16 @@ export function runsPerCell(
 ): number {
   if (mode === 'paced') return options.repeats;
   const wanted = Math.ceil(options.deliveriesPerCell / (clientCount * deltas));
-  return Math.min(options.maxRuns, Math.max(options.repeats, wanted));
+  return Math.max(options.repeats, Math.min(options.maxRuns, wanted));
 }
 
 /**
  * Warm-up turns per server before a cell. The first seconds of a server and its clients'
  * process are the slowest and the most often interrupted (code still being optimised, heaps
  * still growing): with one warm-up turn, raw's 1-client runs averaged 95,000 deliveries/s and
- * half of them met a stall; after 25 they averaged 148,000 and few did.
+ * half of them met a stall; after 25 (in a separate experiment) they averaged 148,000 and few
+ * did. Short cells warm up with whole turns (up to 20); the others with turns of
+ * `warmupDeltas` (2 at 100 clients, 1 at 1,000, already 200,000 deliveries).
  */
 export function warmupTurns(options: FanoutOptions, clientCount: number, deltas: number): number {
   return Math.min(20, Math.max(1, Math.ceil(options.warmupDeliveries / (clientCount * deltas))));
@@ -303,15 +305,43 @@ async function measure(
   };
 }
 
-function roundSummary(summary: Summary): Summary {
-  return {
-    count: summary.count,
-    p50: round(summary.p50, 3),
-    p90: round(summary.p90, 3),
-    p99: round(summary.p99, 3),
-    max: round(summary.max, 3),
-    mean: round(summary.mean, 3),
+/** Pause before each measured run; see where it is used. */
+const settleMs = 150;
+
+/** A small seeded generator (mulberry32), for run orders that repeat between harness runs. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
+/**
+ * Binds every server to CPU 0 and every clients' process to CPU 1, all or none: when one
+ * binding fails, every process is unbound again, so that no server runs bound while another
+ * does not.
+ */
+function pinAll(rigs: Rig[]): boolean {
+  const pids = rigs.flatMap((rig) => [
+    [rig.server.pid, 0],
+    [rig.clients.pid, 1],
+  ]);
+  if (pids.every(([pid, core]) => pinToCore(pid as number, core as number))) return true;
+  for (const [pid] of pids) unpin(pid as number);
+  return false;
 }
 
 async function startRig(system: System, clientCount: number): Promise<Rig> {
@@ -370,6 +400,7 @@ export async function runFanout(
 ): Promise<FanoutResult> {
   const comparisons: FanoutComparison[] = [];
   let pinned = options.pin;
+  const random = seededRandom(20261126);
   const plans: Array<[Mode, StreamPlan]> = [
     ['full', { deltas: options.fullDeltas, delayMs: 0 }],
     ['paced', { deltas: options.pacedDeltas, delayMs: options.pacedDelayMs }],
@@ -390,11 +421,7 @@ export async function runFanout(
     // CPU: the first deltas of some of Hearth's 1-client runs arrived 4 ms late, and not once
     // in 70 runs with the two processes bound apart. Every server is bound alike; Hearth's
     // double in its own process (burst mode) is not bound.
-    if (options.pin) {
-      for (const rig of rigs) {
-        pinned = pinToCore(rig.server.pid, 0) && pinToCore(rig.clients.pid, 1) && pinned;
-      }
-    }
+    if (options.pin) pinned = pinAll(rigs) && pinned;
     try {
       for (const [mode, plan] of plans) {
         const runs: Record<System, FanoutRun[]> = {
@@ -414,12 +441,14 @@ export async function runFanout(
           for (const rig of rigs) await measure(rig, mode, warmup, clientCount);
         }
         for (let repeat = 0; repeat < repeats; repeat++) {
-          // Rotate which server goes first (with 3 runs, not every server gets the first turn).
-          const order = [
-            ...rigs.slice(repeat % rigs.length),
-            ...rigs.slice(0, repeat % rigs.length),
-          ];
+          // A new order every round (seeded, so runs of the harness repeat it): rotating one
+          // list would have each server follow the same one in most rounds.
+          const order = shuffled(rigs, random);
           for (const rig of order) {
+            // Let the previous run's deferred work finish (Hearth's search index catches up
+            // 100 ms after a write), so that it never lands in another server's run: on the
+            // bound CPUs it would run on the core of the server being measured.
+            await sleep(settleMs);
             const profileName =
               profilingWanted() && repeat === 0
                 ? `fanout-${rig.system}-${clientCount}-${mode}`

@@ -172,10 +172,10 @@ function retransmitNote(result: FanoutResult): string {
   const known = result.comparisons.some((row) => row.raw.runs[0]?.tcpRetransmits !== undefined);
   if (!known) return '';
   return cells.length
-    ? 'Runs during which the kernel retransmitted TCP segments (a segment dropped on loopback ' +
-        "when a client socket's receive buffer overflowed; its sender then waits 200 ms or more " +
-        `for a timer), by server: ${cells.join('; ')}. Medians over runs keep a single such run ` +
-        'from deciding a cell.'
+    ? 'Runs during which the kernel retransmitted TCP segments (on loopback, mostly segments ' +
+        "dropped when a client socket's receive buffer overflowed, which a timer or a probe " +
+        `then resends), by server: ${cells.join('; ')}. Medians over runs keep a single such ` +
+        'run from deciding a cell.'
     : 'No run met a TCP retransmission.';
 }
 
@@ -217,11 +217,14 @@ export function fanoutSection(envelope: Envelope<FanoutResult>): string {
     '',
     header(envelope),
     '',
-    'One turn delivered to every subscribed client; medians over the runs of each cell, ' +
-      `rotating which server goes first. Runs per server: ${runCounts(result)}; short runs ` +
+    'One turn delivered to every subscribed client; medians over the runs of each cell, the ' +
+      `servers in a new order every round. Runs per server: ${runCounts(result)}; short runs ` +
       'get more of them, since one preemption of a process decides a run of 20 ms. Before ' +
-      `each cell every server warms up with turns of the same kind, about ${n(options.warmupDeliveries ?? 0)} ` +
-      'deliveries (at most 20 turns). ' +
+      'each cell every server warms up with turns of the same kind (up to 20 whole turns ' +
+      'in short cells); before each measured run the harness waits 150 ms, so that work a ' +
+      "server deferred lands in nobody's run. Before each of Hearth's runs its clients leave " +
+      'the previous conversation, client 0 starts a new one with a 10-delta turn and the ' +
+      'others subscribe to it, outside the measured window. ' +
       (result.pinned
         ? "Each server's process ran on CPU 0 and its clients' process on CPU 1 (`taskset`). "
         : '') +
@@ -234,13 +237,14 @@ export function fanoutSection(envelope: Envelope<FanoutResult>): string {
       `every ${options.pacedDelayMs} ms ` +
       `(${n(options.pacedDeltas)} deltas instead of ${n(options.fullDeltas)}, to keep the run at ` +
       `about ${Math.round((options.pacedDeltas * options.pacedDelayMs) / 1000)} s). Hearth ran with ` +
-      `the tests' default config plus \`${JSON.stringify(result.hearthConfig)}\` (the message rate limit raised so that back-to-back runs are not refused; every other limit at its default).` +
+      `the tests' default config plus \`${JSON.stringify(result.hearthConfig)}\` (every limit it ` +
+      'does not name at its default).' +
       " Server CPU µs/delivery is the server process's CPU time over the run divided by the " +
       'deliveries; it depends much less than throughput on what else runs on the machine. ' +
       '"Other load" is the median CPU that processes outside the benchmark used during the ' +
       `cell's runs (up to ${maxOther} cores in some runs).`,
     '',
-    'Two baselines run in the same run: **raw** is a bare `ws` server sending pre-built frames ' +
+    'Three baselines run in the same run: **raw** is a bare `ws` server sending pre-built frames ' +
       'of the same shape (a sender: no upstream at all); **relay** is a bare `ws` server that ' +
       'streams the same double through the same `openai` SDK and forwards each chunk (a relay, ' +
       "like Hearth, minus everything Hearth adds). The relay isolates Hearth's own cost; the raw " +
@@ -249,7 +253,7 @@ export function fanoutSection(envelope: Envelope<FanoutResult>): string {
       "provider's place through `HearthOptions.chatProviders`): it yields the same stamped deltas " +
       'with the same pacing, straight to the router, so that Hearth, like the raw server, has no ' +
       'upstream hop and the comparison holds only what Hearth does between a delta and its ' +
-      'clients (the turn, its event log, the subscriptions, the sockets). A fifth server, ' +
+      'clients (the turn, its event log, the subscriptions, the sockets). The third baseline, ' +
       '**raw again**, is a second copy of the raw one: its ratios to the first (the A/A ' +
       'column) are what two identical servers differ by in the same cell, the resolution of ' +
       'that cell on this machine.',

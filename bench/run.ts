@@ -42,6 +42,10 @@ const quick = argv.includes('--quick');
 const reportOnly = argv.includes('--report');
 const repeatsAt = argv.indexOf('--repeats');
 const repeats = repeatsAt === -1 ? undefined : Number(argv[repeatsAt + 1]);
+if (repeats !== undefined && !(Number.isInteger(repeats) && repeats >= 1)) {
+  console.error('--repeats takes a whole number of runs, at least 1');
+  process.exit(2);
+}
 const wanted = argv.filter((a): a is Name => (names as readonly string[]).includes(a));
 const unknown = argv.filter(
   (a, i) => !a.startsWith('--') && !wanted.includes(a as Name) && argv[i - 1] !== '--repeats',

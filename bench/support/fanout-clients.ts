@@ -153,6 +153,8 @@ serve(
       }
       const sender = first0();
       const done = waitFor(sender, (f) => f.type === 'turn.done' || f.type === 'turn.error');
+      // Awaited below; until then a refused send must not leave its timeout unhandled.
+      done.catch(() => undefined);
       const ack = await request(sender, {
         type: 'chat.send',
         content: [{ type: 'text', text: 'go' }],

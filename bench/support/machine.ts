@@ -72,3 +72,14 @@ export function pinToCore(pid: number, core: number): boolean {
     return false;
   }
 }
+
+/** Lets every thread of process `pid` run on any CPU again. */
+export function unpin(pid: number): void {
+  try {
+    execFileSync('taskset', ['-a', '-cp', `0-${os.cpus().length - 1}`, String(pid)], {
+      stdio: 'ignore',
+    });
+  } catch {
+    // The process may be gone; nothing to undo then.
+  }
+}

@@ -144,4 +144,15 @@ describe('Hub', () => {
     hub.emit('c2', delta('z'));
     expect(hub.lastSeq('c2')).toBe(2);
   });
+
+  it('evicts the log that took an event least recently, even within one millisecond', () => {
+    const { hub } = setup({ maxIdleLogs: 2 });
+    hub.emit('c1', delta('a'));
+    hub.emit('c2', delta('b'));
+    hub.emit('c1', delta('c'));
+    hub.emit('c3', delta('d'));
+    expect(hub.eventsAfter('c2', 0)).toBeUndefined();
+    expect(hub.eventsAfter('c1', 0)?.map((e) => e.seq)).toEqual([1, 2]);
+    expect(hub.eventsAfter('c3', 0)?.map((e) => e.seq)).toEqual([1]);
+  });
 });
