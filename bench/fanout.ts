@@ -22,6 +22,7 @@
  *   Latencies here include Hearth's input queue and are not compared.
  */
 import { adminToken } from '../test/support/hearth-fixture.ts';
+import { backToBackConfig } from './support/back-to-back.ts';
 import { startChild, type Child } from './support/ipc.ts';
 import { cpuMs, machineCpu, pinToCore, tcpRetransmits, unpin } from './support/machine.ts';
 import { profilingWanted } from './support/profiler.ts';
@@ -195,15 +196,8 @@ export function warmupTurns(options: FanoutOptions, clientCount: number, deltas:
   return Math.min(20, Math.max(1, Math.ceil(options.warmupDeliveries / (clientCount * deltas))));
 }
 
-/**
- * Logging quieter than the default, and the message rate limit raised: client 0 sends three
- * frames per run (leave, start, send), runs of one client come every 50 ms or so, and the
- * default 20 frames/s would close it. Every other limit is the default.
- */
-const hearthConfig = {
-  log: { level: 'warn' },
-  limits: { messagesPerSecond: 100_000, messageBurst: 100_000 },
-};
+/** Client 0 sends three frames per run (leave, start, send), every 50 ms or so at 1 client. */
+const hearthConfig = backToBackConfig;
 
 interface Rig {
   system: System;

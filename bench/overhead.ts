@@ -11,6 +11,7 @@
 import OpenAI from 'openai';
 import WebSocket from 'ws';
 import { adminToken } from '../test/support/hearth-fixture.ts';
+import { backToBackConfig } from './support/back-to-back.ts';
 import { startChild } from './support/ipc.ts';
 import { machineCpu } from './support/machine.ts';
 import { profilingWanted } from './support/profiler.ts';
@@ -52,11 +53,7 @@ export interface OverheadResult {
   meetsP99: boolean;
 }
 
-/** The default rate limit (20 frames/s) would close a client sending turns back to back. */
-const hearthConfig = {
-  log: { level: 'warn' },
-  limits: { messagesPerSecond: 100_000, messageBurst: 100_000 },
-};
+const hearthConfig = backToBackConfig;
 const system = 'You are a test.';
 
 interface Timing {

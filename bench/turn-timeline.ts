@@ -10,6 +10,7 @@ import WebSocket from 'ws';
 import { OpenAIChatProvider } from '../src/adapters/openai/openai-provider.ts';
 import { SqliteConversationStore } from '../src/mcp/service/store/conversation-store.ts';
 import { adminToken, startTestHearth } from '../test/support/hearth-fixture.ts';
+import { backToBackConfig } from './support/back-to-back.ts';
 import { startChild } from './support/ipc.ts';
 import { now, summarize } from './support/stats.ts';
 
@@ -61,7 +62,7 @@ socketProto.write = function (this: Socket, ...args: unknown[]) {
 
 const hearth = await startTestHearth({
   providerBaseURL: baseURL,
-  config: { log: { level: 'warn' }, limits: { messagesPerSecond: 1e5, messageBurst: 1e5 } },
+  config: backToBackConfig,
 });
 const router = hearth.hearth.router as any;
 const accept = router.accept.bind(router);
