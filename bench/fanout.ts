@@ -6,8 +6,8 @@
  * the SDK); Hearth with its provider in process (bench/support/stamping-provider.ts, no
  * upstream hop, like raw); and a second raw server, whose ratios to the first (an A/A
  * comparison) show how far two identical servers differ on this machine in the same run.
- * Servers and clients run in separate processes; each measurement is repeated, rotating which
- * server goes first, and the median is reported.
+ * Servers and clients run in separate processes, bound to a CPU each; each measurement is
+ * repeated, the servers in a new order every round, and the median is reported.
  *
  * Modes, and where a delta's latency starts (its production):
  * - full: as fast as the server takes them. The stamping double (or provider) runs in the
@@ -329,12 +329,12 @@ function shuffled<T>(items: readonly T[], random: () => number): T[] {
  * does not.
  */
 function pinAll(rigs: Rig[]): boolean {
-  const pids = rigs.flatMap((rig) => [
-    [rig.server.pid, 0],
-    [rig.clients.pid, 1],
+  const bindings = rigs.flatMap((rig) => [
+    { pid: rig.server.pid, core: 0 },
+    { pid: rig.clients.pid, core: 1 },
   ]);
-  if (pids.every(([pid, core]) => pinToCore(pid as number, core as number))) return true;
-  for (const [pid] of pids) unpin(pid as number);
+  if (bindings.every(({ pid, core }) => pinToCore(pid, core))) return true;
+  for (const { pid } of bindings) unpin(pid);
   return false;
 }
 
@@ -410,21 +410,17 @@ export async function runFanout(
       await startRig('raw2', clientCount),
     ];
     // A server and its clients each keep a core busy at full speed. Unbound, the threads of
-    // one (garbage collection helpers, say) take the other's core now and then, and a client
-    // woken by the first frame of a run could wait a whole scheduler tick (4 ms here) for a
-    // CPU: the first deltas of some of Hearth's 1-client runs arrived 4 ms late, and not once
-    // in 70 runs with the two processes bound apart. Every server is bound alike; Hearth's
-    // double in its own process (burst mode) is not bound.
+    // one take the other's core now and then, and a client woken by the first frame of a run
+    // could wait a whole scheduler tick (4 ms here) for a CPU: the first deltas of most of
+    // Hearth's 1-client runs in one bench run arrived up to 4 ms late (median p99 3.9 ms over
+    // 70 turns of a script, 0.07 ms with the two processes bound apart). Every server is
+    // bound alike; Hearth's double in its own process (burst mode) is not bound.
     if (options.pin) pinned = pinAll(rigs) && pinned;
     try {
       for (const [mode, plan] of plans) {
-        const runs: Record<System, FanoutRun[]> = {
-          hearth: [],
-          local: [],
-          raw: [],
-          raw2: [],
-          relay: [],
-        };
+        const runs = Object.fromEntries(
+          rigs.map((rig) => [rig.system, [] as FanoutRun[]]),
+        ) as Record<System, FanoutRun[]>;
         const short = mode !== 'paced' && clientCount * plan.deltas < shortCellDeliveries;
         const repeats = runsPerCell(options, mode, clientCount, plan.deltas);
         // Turns of the same kind first (at full speed), so that every server runs warm code;

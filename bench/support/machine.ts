@@ -42,44 +42,39 @@ export const cpuMs = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage): number =>
 
 /**
  * TCP segments the kernel has retransmitted so far, on every interface (from /proc/net/snmp);
- * undefined where that file is absent. On loopback a retransmission means a segment was
- * dropped, as when a receiving socket's buffer overflowed: its sender then waits for a timer
- * (200 ms at least), which no server's code causes alone.
+ * undefined where that file is absent. On loopback these are mostly segments dropped when a
+ * receiving socket's buffer overflowed, resent after a timer or a probe.
  */
 export function tcpRetransmits(): number | undefined {
   try {
-    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n');
-    const names = lines.find((line) => line.startsWith('Tcp: '))?.split(/\s+/);
-    const values = lines.filter((line) => line.startsWith('Tcp: '))[1]?.split(/\s+/);
-    const at = names?.indexOf('RetransSegs') ?? -1;
-    const value = at === -1 ? undefined : Number(values?.[at]);
-    return value === undefined || Number.isNaN(value) ? undefined : value;
+    // Two `Tcp:` lines: the field names, then their values.
+    const [names, values] = readFileSync('/proc/net/snmp', 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('Tcp: '))
+      .map((line) => line.split(/\s+/));
+    const value = Number(values?.[names?.indexOf('RetransSegs') ?? -1]);
+    return Number.isNaN(value) ? undefined : value;
   } catch {
     return undefined;
   }
 }
 
-/**
- * Binds every thread of process `pid` to CPU `core` (`taskset`); threads it starts later
- * inherit the binding. False where that is not possible (no `taskset`, one core).
- */
-export function pinToCore(pid: number, core: number): boolean {
-  if (os.cpus().length <= core) return false;
+/** Runs `taskset -a -cp <cpus> <pid>`: every thread of the process, and those it starts later. */
+function taskset(pid: number, cpus: string): boolean {
   try {
-    execFileSync('taskset', ['-a', '-cp', String(core), String(pid)], { stdio: 'ignore' });
+    execFileSync('taskset', ['-a', '-cp', cpus, String(pid)], { stdio: 'ignore' });
     return true;
   } catch {
     return false;
   }
 }
 
-/** Lets every thread of process `pid` run on any CPU again. */
+/** Binds process `pid` to CPU `core`; false where that is not possible (no `taskset`, one core). */
+export function pinToCore(pid: number, core: number): boolean {
+  return core < os.cpus().length && taskset(pid, String(core));
+}
+
+/** Lets process `pid` run on any CPU again (nothing to undo when it is gone). */
 export function unpin(pid: number): void {
-  try {
-    execFileSync('taskset', ['-a', '-cp', `0-${os.cpus().length - 1}`, String(pid)], {
-      stdio: 'ignore',
-    });
-  } catch {
-    // The process may be gone; nothing to undo then.
-  }
+  taskset(pid, `0-${os.cpus().length - 1}`);
 }
