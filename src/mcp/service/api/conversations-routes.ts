@@ -119,6 +119,9 @@ export function conversationRoutes(deps: ConversationRoutesDeps): ApiRoute[] {
       path: '/conversations/search',
       operationId: 'searchConversations',
       summary: 'Search conversation titles and message text',
+      description:
+        'Every word must match (a word also matches as a prefix). A reply is searchable once ' +
+        'it has stopped streaming.',
       tag,
       query: searchQuery,
       response: { status: 200, description: 'What matched', schema: searchResultSchema },

@@ -267,7 +267,10 @@ export class SqliteConversationStore implements ConversationStore, ConversationL
     const result = this.#run('interruptStreaming').run(
       'Hearth stopped while this reply was streaming',
     );
-    return Number(result.changes);
+    const changed = Number(result.changes);
+    // Replies that stop streaming become searchable (migration 6).
+    if (changed > 0) this.searchIndex.soon();
+    return changed;
   }
 
   listConversations(page: { limit: number; after?: PageCursor | undefined }): ConversationPage {

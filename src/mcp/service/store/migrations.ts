@@ -156,4 +156,23 @@ export const migrations: ReadonlyArray<{ version: number; sql: string }> = [
         SELECT rowid AS conversation_rowid, title AS text FROM conversations;
     `,
   },
+  {
+    // A reply is indexed once it has stopped streaming, not at every checkpoint on the way: a
+    // long reply checkpointed each second was indexed again each time, its whole text growing
+    // (quadratic work for one reply). The status change that ends a reply notes it, including
+    // `interrupted` after a crash, which changes no content.
+    version: 6,
+    sql: `
+      DROP TRIGGER messages_fts_note_insert;
+      DROP TRIGGER messages_fts_note_update;
+      CREATE TRIGGER messages_fts_note_insert AFTER INSERT ON messages
+        WHEN new.status <> 'streaming' BEGIN
+        INSERT OR IGNORE INTO messages_fts_pending (message_rowid) VALUES (new.rowid);
+      END;
+      CREATE TRIGGER messages_fts_note_update AFTER UPDATE OF content, status ON messages
+        WHEN new.status <> 'streaming' BEGIN
+        INSERT OR IGNORE INTO messages_fts_pending (message_rowid) VALUES (new.rowid);
+      END;
+    `,
+  },
 ];

@@ -71,8 +71,9 @@ describe('search index', () => {
     const { db, store } = open();
     try {
       const { conversationId, userId } = startTurn(store, 'Basil needs water');
-      // The accepting commit only noted the rows: the conversation, the message and the reply.
-      expect(store.searchIndex.pending).toBe(3);
+      // The accepting commit only noted the rows: the conversation and the message (the reply
+      // waits until it stops streaming).
+      expect(store.searchIndex.pending).toBe(2);
       expect(indexed(db, 'basil')).toEqual({ messages: [], titles: [] });
 
       await store.searchIndex.caughtUp();
@@ -97,13 +98,73 @@ describe('search index', () => {
     }
   });
 
+  it('indexes a reply once it stops streaming, not at each checkpoint', async () => {
+    const { db, store } = open();
+    try {
+      const turn = startTurn(store, 'Tomato feed');
+      await store.searchIndex.caughtUp();
+      for (const text of ['Use comfrey', 'Use comfrey tea weekly']) {
+        store.updateMessage(turn.replyId, {
+          content: [{ type: 'text', text }],
+          status: 'streaming',
+        });
+        expect(store.searchIndex.pending).toBe(0);
+      }
+      store.updateMessage(turn.replyId, {
+        content: [{ type: 'text', text: 'Use comfrey tea weekly in summer' }],
+        status: 'complete',
+      });
+      expect(store.searchIndex.pending).toBe(1);
+      await store.searchIndex.caughtUp();
+      expect(indexed(db, 'summer').messages).toEqual([turn.replyId]);
+
+      // A reply a crash left streaming is indexed when the next start marks it interrupted,
+      // though its content does not change.
+      const cut = startTurn(store, 'Pond pump');
+      store.updateMessage(cut.replyId, {
+        content: [{ type: 'text', text: 'Check the impeller' }],
+        status: 'streaming',
+      });
+      await store.searchIndex.caughtUp();
+      expect(indexed(db, 'impeller').messages).toEqual([]);
+      expect(store.interruptStreaming()).toBe(1);
+      await store.searchIndex.caughtUp();
+      expect(indexed(db, 'impeller').messages).toEqual([cut.replyId]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('catches up a backlog in slices, giving the event loop a turn between them', async () => {
+    const { db, store } = open({ delayMs: 0, sliceMs: 0 });
+    try {
+      for (const n of [1, 2, 3]) startTurn(store, `Hedge cutting ${n}`);
+      // Three conversations and three messages wait; each slice of 0 ms takes one row.
+      const seen = [store.searchIndex.pending];
+      const done = store.searchIndex.caughtUp();
+      while (seen.at(-1) !== 0) {
+        await new Promise((resolve) => setImmediate(resolve));
+        const pending = store.searchIndex.pending;
+        if (pending !== seen.at(-1)) seen.push(pending);
+      }
+      await done;
+      expect(seen[0]).toBe(6);
+      expect(seen.length).toBeGreaterThan(3);
+      for (let i = 1; i < seen.length; i += 1) expect(seen[i - 1]! - seen[i]!).toBe(1);
+      expect(indexed(db, 'hedge').messages).toHaveLength(3);
+      expect(indexed(db, 'hedge').titles).toHaveLength(3);
+    } finally {
+      db.close();
+    }
+  });
+
   it('follows changed replies and renamed titles, and forgets deleted conversations', async () => {
     const { db, store } = open();
     try {
       const kept = startTurn(store, 'Dinner ideas');
       store.updateMessage(kept.replyId, {
         content: [{ type: 'text', text: 'Roast an aubergine' }],
-        status: 'streaming',
+        status: 'cancelled',
       });
       await store.searchIndex.caughtUp();
       expect(indexed(db, 'aubergine').messages).toEqual([kept.replyId]);
@@ -140,7 +201,7 @@ describe('search index', () => {
 
     const { db, store } = open({ batchRows: 2 });
     try {
-      expect(store.searchIndex.pending).toBe(9);
+      expect(store.searchIndex.pending).toBe(6);
       await store.searchIndex.caughtUp();
       expect(store.searchIndex.pending).toBe(0);
       expect(indexed(db, 'seedlings')).toEqual({
@@ -171,7 +232,7 @@ describe('search index', () => {
       const { conversationId } = startTurn(store, 'Compost');
       await failure;
       expect(String(errors[0])).toContain('conversations_search_text');
-      expect(store.searchIndex.pending).toBe(3);
+      expect(store.searchIndex.pending).toBe(2);
 
       db.exec(view.sql);
       await store.searchIndex.caughtUp();
@@ -209,7 +270,7 @@ describe('migration 5', () => {
       expect(indexed(db, 'pear').messages).toEqual(['m_old']);
       expect(indexed(db, 'orchard').titles).toEqual(['c_old']);
       const { userId } = startTurn(store, 'Prune the plum');
-      expect(store.searchIndex.pending).toBe(3);
+      expect(store.searchIndex.pending).toBe(2);
       expect(indexed(db, 'prune').messages).toEqual(['m_old']);
       expect(
         store.searchMessages('prune', 10).map((hit) => hit.kind === 'message' && hit.messageId),

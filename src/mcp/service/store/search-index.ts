@@ -4,8 +4,14 @@ import { inTransaction } from './database.ts';
 export interface SearchIndexOptions {
   /** How long after a write the index catches up; writes meanwhile join the same batch. */
   delayMs?: number;
-  /** Rows indexed per transaction, so that a long backlog never blocks the event loop long. */
+  /** Most rows of each table indexed per transaction. */
   batchRows?: number;
+  /**
+   * Event-loop time one transaction may take, so that a backlog never holds a turn's frames
+   * back long: past it, the transaction commits after the row in hand and the rest waits for
+   * the next turn of the event loop.
+   */
+  sliceMs?: number;
   /** A scheduled catch-up failed; it is tried again after `retryMs`, its rows kept waiting. */
   onError?: (error: unknown) => void;
   retryMs?: number;
@@ -48,15 +54,17 @@ export class SearchIndex {
   readonly #targets: Target[];
   readonly #delayMs: number;
   readonly #batchRows: number;
+  readonly #sliceMs: number;
   readonly #retryMs: number;
   readonly #onError: (error: unknown) => void;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   #waiters: Array<() => void> = [];
 
   constructor(db: DatabaseSync, options: SearchIndexOptions = {}) {
     this.#db = db;
     this.#delayMs = options.delayMs ?? 100;
     this.#batchRows = options.batchRows ?? 32;
+    this.#sliceMs = options.sliceMs ?? 1;
     this.#retryMs = options.retryMs ?? 5_000;
     this.#onError = options.onError ?? (() => undefined);
     this.#targets = [
@@ -85,7 +93,7 @@ export class SearchIndex {
   /** Indexes everything waiting, now: search calls it first, so it always sees every commit. */
   flush(): void {
     // LIMIT -1 is no limit.
-    this.#batch(-1);
+    this.#slice(-1, Number.POSITIVE_INFINITY);
   }
 
   /** Rows waiting to be indexed. */
@@ -104,19 +112,22 @@ export class SearchIndex {
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
-  /** One batch at a time, the event loop free in between, until nothing waits. */
+  /** One slice at a time, the event loop free in between, until nothing waits. */
   #step(): void {
     this.#timer = undefined;
     if (!this.#db.isOpen) return this.#settle();
-    let done: number;
+    let more: boolean;
     try {
-      done = this.#batch(this.#batchRows);
+      more = this.#slice(this.#batchRows, this.#sliceMs);
     } catch (error) {
       this.#onError(error);
       return this.#schedule(this.#retryMs);
     }
-    if (done < this.#batchRows) return this.#settle();
-    this.#schedule(0);
+    if (!more) return this.#settle();
+    // An immediate, not a timer: what the event loop has waiting (a client's frame, a
+    // provider's chunk) runs first, and the backlog goes on without a timer's 1 ms floor.
+    this.#timer = setImmediate(() => this.#step());
+    this.#timer.unref();
   }
 
   #schedule(ms: number): void {
@@ -130,24 +141,33 @@ export class SearchIndex {
     for (const resolve of waiters) resolve();
   }
 
-  /** Indexes up to `rows` waiting rows of each table in one transaction; returns the most done. */
-  #batch(rows: number): number {
-    let most = 0;
+  /**
+   * Indexes waiting rows of each table in one transaction: up to `rows` of each, and none
+   * started once `budgetMs` has passed. Returns whether rows may still wait.
+   */
+  #slice(rows: number, budgetMs: number): boolean {
+    const started = performance.now();
+    let more = false;
+    let indexed = 0;
     const work = () => {
       for (const t of this.#targets) {
         const next = t.next.all(rows) as Array<{ row: number }>;
+        let last: number | undefined;
         for (const { row } of next) {
+          // At least one row a slice, so that a slow row still gets through.
+          if (indexed > 0 && performance.now() - started >= budgetMs) break;
           // Delete, then insert the row as it is now: the same for a new row, a changed one and
           // one deleted since (nothing is inserted).
           t.unindex.run(row);
           t.index.run(row);
+          last = row;
+          indexed += 1;
         }
-        const last = next.at(-1);
-        if (last) t.done.run(last.row);
-        most = Math.max(most, next.length);
+        if (last !== undefined) t.done.run(last);
+        if (next.length > 0 && (last !== next.at(-1)?.row || next.length === rows)) more = true;
       }
     };
     inTransaction(this.#db, work);
-    return most;
+    return more;
   }
 }
