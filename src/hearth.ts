@@ -155,6 +155,7 @@ export async function startHearth(options: HearthOptions): Promise<RunningHearth
   const hub: Hub = new Hub({
     replayEvents: config.stream.replayEvents,
     maxIdleLogs: config.stream.maxIdleLogs,
+    replayBytes: config.stream.replayBytes,
     source: {
       lastSeq: (id) => store.lastSeq(id),
       snapshot: (id) => conversationSnapshot(store, router, id),

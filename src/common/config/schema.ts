@@ -144,6 +144,15 @@ export const configSchema = z
         replayEvents: z.number().int().positive().default(4096),
         /** Conversations whose event log stays in memory when idle. */
         maxIdleLogs: z.number().int().positive().default(256),
+        /**
+         * Bytes of events all conversations together keep in memory for resume, past what
+         * running turns hold; beyond it the least recently active lose theirs (32 MiB).
+         */
+        replayBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(32 * 1024 * 1024),
         /** Milliseconds between checkpoints of a streaming reply's partial text. */
         checkpointMs: z.number().int().positive().default(1000),
       })

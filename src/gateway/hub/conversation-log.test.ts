@@ -66,6 +66,47 @@ describe('ConversationLog', () => {
     expect(log.readAfter(25)?.map((e) => e.seq)).toEqual(range(26, 125));
     expect(log.readAfter(24)).toBeUndefined();
   });
+
+  it('counts the bytes of the frames it holds, as a full ring overwrites its oldest', () => {
+    const log = new ConversationLog({ conversationId: 'c', capacity: 4, lastSeq: 0 });
+    fill(log, 6);
+    const held = log.readAfter(2)!;
+    expect(held.map((e) => e.seq)).toEqual([3, 4, 5, 6]);
+    expect(log.bytes).toBe(held.reduce((sum, e) => sum + e.frame.length, 0));
+  });
+
+  it('seals the frames since the last seal into one buffer of their exact size', () => {
+    const log = new ConversationLog({ conversationId: 'c', capacity: 8, lastSeq: 0 });
+    fill(log, 3);
+    const texts = log.readAfter(0)!.map((e) => e.frame.toString());
+    log.seal();
+    fill(log, 2);
+    const later = log.readAfter(3)!.map((e) => e.frame.toString());
+    log.seal();
+    const events = log.readAfter(0)!;
+    expect(events.map((e) => e.frame.toString())).toEqual([...texts, ...later]);
+    const first = events.slice(0, 3);
+    const second = events.slice(3);
+    for (const group of [first, second]) {
+      expect(new Set(group.map((e) => e.frame.buffer)).size).toBe(1);
+      expect(group[0]!.frame.buffer.byteLength).toBe(
+        group.reduce((sum, e) => sum + e.frame.length, 0),
+      );
+    }
+    expect(first[0]!.frame.buffer).not.toBe(second[0]!.frame.buffer);
+    expect(log.bytes).toBe(events.reduce((sum, e) => sum + e.frame.length, 0));
+  });
+
+  it('lets go of every frame on clear, keeping the numbering', () => {
+    const log = new ConversationLog({ conversationId: 'c', capacity: 4, lastSeq: 0 });
+    fill(log, 3);
+    log.clear();
+    expect(log.bytes).toBe(0);
+    expect(log.readAfter(3)).toEqual([]);
+    expect(log.readAfter(2)).toBeUndefined();
+    fill(log, 1);
+    expect(log.readAfter(3)?.map((e) => e.seq)).toEqual([4]);
+  });
 });
 
 function range(from: number, to: number): number[] {

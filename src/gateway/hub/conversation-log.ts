@@ -31,6 +31,10 @@ export class ConversationLog {
   readonly #tail: string;
   #lastSeq: number;
   #size = 0;
+  /** Bytes of the frames held. */
+  #bytes = 0;
+  /** Frames up to this seq sit in exact-size buffers of this log's own (see `seal`). */
+  #sealedSeq: number;
   /** When this log last took an event, in appends to any log: orders logs for eviction. */
   lastActivity = ++appends;
 
@@ -39,6 +43,7 @@ export class ConversationLog {
     this.#capacity = options.capacity;
     this.#ring = new Array<Buffer | undefined>(Math.min(options.capacity, firstSlots));
     this.#lastSeq = options.lastSeq;
+    this.#sealedSeq = options.lastSeq;
     this.#tail = `,"conversationId":${JSON.stringify(options.conversationId)},"seq":`;
   }
 
@@ -51,6 +56,11 @@ export class ConversationLog {
     return this.#lastSeq - this.#size + 1;
   }
 
+  /** Bytes of the frames held. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
   /**
    * Numbers `event` (its seq is then `lastSeq`) and returns its frame, the JSON of
    * `{ ...event, conversationId, seq }`, made without building that object: the event's own
@@ -61,7 +71,11 @@ export class ConversationLog {
     const json = JSON.stringify(event);
     const frame = Buffer.from(`${json.slice(0, -1)}${this.#tail}${seq}}`);
     if (this.#size === this.#ring.length && this.#size < this.#capacity) this.#grow();
-    this.#ring[seq % this.#ring.length] = frame;
+    const slot = seq % this.#ring.length;
+    // A full ring overwrites its oldest frame.
+    if (this.#size === this.#ring.length) this.#bytes -= (this.#ring[slot] as Buffer).length;
+    this.#ring[slot] = frame;
+    this.#bytes += frame.length;
     this.#lastSeq = seq;
     if (this.#size < this.#ring.length) this.#size += 1;
     this.lastActivity = ++appends;
@@ -75,6 +89,42 @@ export class ConversationLog {
       ring[seq % ring.length] = this.#ring[seq % this.#ring.length];
     }
     this.#ring = ring;
+  }
+
+  /**
+   * Copies the frames appended since the last seal into one buffer of their exact size, which
+   * they then share. `Buffer.from` cuts small buffers from 64 KiB slabs shared with whatever
+   * else the process allocates, and one frame kept pins its whole slab: 800 conversations held
+   * 5.2 MB of slabs for 0.6 MB of frames. The hub seals a log when its turn ends.
+   */
+  seal(): void {
+    const from = Math.max(this.#sealedSeq + 1, this.firstSeq);
+    let total = 0;
+    for (let seq = from; seq <= this.#lastSeq; seq += 1) {
+      total += (this.#ring[seq % this.#ring.length] as Buffer).length;
+    }
+    this.#sealedSeq = this.#lastSeq;
+    if (total === 0) return;
+    const sealed = Buffer.allocUnsafeSlow(total);
+    let offset = 0;
+    for (let seq = from; seq <= this.#lastSeq; seq += 1) {
+      const slot = seq % this.#ring.length;
+      const frame = this.#ring[slot] as Buffer;
+      frame.copy(sealed, offset);
+      this.#ring[slot] = sealed.subarray(offset, offset + frame.length);
+      offset += frame.length;
+    }
+  }
+
+  /**
+   * Lets go of every frame, keeping the numbering: a subscriber resuming from before `lastSeq`
+   * then gets a snapshot, as for events that have left the ring.
+   */
+  clear(): void {
+    this.#ring = new Array<Buffer | undefined>(Math.min(this.#capacity, firstSlots));
+    this.#size = 0;
+    this.#bytes = 0;
+    this.#sealedSeq = this.#lastSeq;
   }
 
   /**

@@ -7,7 +7,14 @@ function probe() {
   return { frames, deliver: (frame: Buffer) => frames.push(JSON.parse(frame.toString())) };
 }
 
-function setup(options: { replayEvents?: number; maxIdleLogs?: number; lastSeq?: number } = {}) {
+function setup(
+  options: {
+    replayEvents?: number;
+    maxIdleLogs?: number;
+    lastSeq?: number;
+    replayBytes?: number;
+  } = {},
+) {
   const saved = new Map<string, number>();
   const conversation: ConversationView = {
     id: 'c1',
@@ -25,6 +32,7 @@ function setup(options: { replayEvents?: number; maxIdleLogs?: number; lastSeq?:
     source,
     replayEvents: options.replayEvents ?? 100,
     maxIdleLogs: options.maxIdleLogs ?? 10,
+    replayBytes: options.replayBytes ?? 1 << 30,
   });
   return { hub, saved };
 }
@@ -154,5 +162,61 @@ describe('Hub', () => {
     expect(hub.eventsAfter('c2', 0)).toBeUndefined();
     expect(hub.eventsAfter('c1', 0)?.map((e) => e.seq)).toEqual([1, 2]);
     expect(hub.eventsAfter('c3', 0)?.map((e) => e.seq)).toEqual([1]);
+  });
+
+  it('seals the frames of a turn into one buffer of their size when the turn ends', () => {
+    const { hub } = setup();
+    hub.emit('c1', started);
+    for (const text of ['a', 'b']) hub.emit('c1', delta(text));
+    const before = hub.eventsAfter('c1', 0)!.map((e) => e.frame.toString());
+    hub.emit('c1', { type: 'turn.done', turnId: 't1', usage: null, finishReason: 'stop' });
+    const events = hub.eventsAfter('c1', 0)!;
+    expect(events.slice(0, 3).map((e) => e.frame.toString())).toEqual(before);
+    const buffers = new Set(events.map((e) => e.frame.buffer));
+    expect(buffers.size).toBe(1);
+    const total = events.reduce((sum, e) => sum + e.frame.length, 0);
+    expect(events[0]!.frame.buffer.byteLength).toBe(total);
+    expect(hub.bytesHeld).toBe(total);
+  });
+
+  it('keeps all logs within replayBytes, emptying the least recently active idle ones', () => {
+    const { hub } = setup({ replayBytes: 1000 });
+    const a = probe();
+    const ids = ['c1', 'c2', 'c3', 'c4', 'c5', 'c6'];
+    for (const id of ids) hub.subscribe(a, id, { liveOnly: true });
+    // c1's turn runs: what it holds is kept, whatever the budget.
+    hub.emit('c1', started);
+    for (const id of ids) for (const text of ['a', 'b', 'c', 'd', 'e']) hub.emit(id, delta(text));
+    expect(hub.bytesHeld).toBeLessThanOrEqual(1000);
+    expect(hub.eventsAfter('c1', 0)).toHaveLength(6);
+    expect(hub.eventsAfter('c6', 0)).toHaveLength(5);
+    expect(hub.eventsAfter('c2', 0)).toBeUndefined();
+    // Every frame still held, from the oldest each log can replay.
+    const held = (id: string) => {
+      for (let after = 0; after <= hub.lastSeq(id)!; after += 1) {
+        const events = hub.eventsAfter(id, after);
+        if (events) return events.reduce((n, e) => n + e.frame.length, 0);
+      }
+      return 0;
+    };
+    expect(ids.reduce((n, id) => n + held(id), 0)).toBe(hub.bytesHeld);
+
+    // An emptied log keeps its subscribers and its numbering; resuming from before gets a
+    // snapshot, resuming from its last seq gets nothing missed.
+    expect(hub.isSubscribed(a, 'c2')).toBe(true);
+    hub.emit('c2', delta('f'));
+    expect(a.frames.at(-1)).toMatchObject({ conversationId: 'c2', seq: 6, text: 'f' });
+    expect(hub.subscribe(probe(), 'c2', { afterSeq: 2 }).mode).toBe('snapshot');
+    expect(hub.subscribe(probe(), 'c2', { afterSeq: 6 }).mode).toBe('replay');
+  });
+
+  it('counts no bytes for logs it drops', () => {
+    const { hub } = setup({ maxIdleLogs: 1 });
+    hub.emit('c1', delta('a'));
+    hub.emit('c2', delta('b'));
+    const kept = hub.eventsAfter('c2', 0)![0]!.frame.length;
+    expect(hub.bytesHeld).toBe(kept);
+    hub.forget('c2');
+    expect(hub.bytesHeld).toBe(0);
   });
 });

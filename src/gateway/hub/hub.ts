@@ -46,11 +46,24 @@ export class Hub implements ConversationHub {
   readonly #source: HistorySource;
   readonly #capacity: number;
   readonly #maxIdleLogs: number;
+  readonly #replayBytes: number;
+  /** Bytes of frames every log holds. */
+  #bytes = 0;
+  /** Past this many bytes held, the logs of idle conversations are trimmed (see `#trim`). */
+  #trimAbove: number;
 
-  constructor(options: { source: HistorySource; replayEvents: number; maxIdleLogs: number }) {
+  constructor(options: {
+    source: HistorySource;
+    replayEvents: number;
+    maxIdleLogs: number;
+    /** Bytes of frames all logs together keep for replay, beyond what running turns need. */
+    replayBytes: number;
+  }) {
     this.#source = options.source;
     this.#capacity = options.replayEvents;
     this.#maxIdleLogs = options.maxIdleLogs;
+    this.#replayBytes = options.replayBytes;
+    this.#trimAbove = options.replayBytes;
   }
 
   emit(conversationId: string, event: UnnumberedEvent): void {
@@ -59,7 +72,9 @@ export class Hub implements ConversationHub {
       throw new HearthError(ErrorCode.unknownConversation, `No conversation ${conversationId}`);
     if (event.type === 'turn.started') entry.runningTurns += 1;
     else if (event.type === 'turn.done' || event.type === 'turn.error') entry.runningTurns -= 1;
+    const held = entry.log.bytes;
     const frame = entry.log.append(event);
+    this.#bytes += entry.log.bytes - held;
     const seq = entry.log.lastSeq;
     // Reserve again on reaching the reserved seq itself, so a restart always starts beyond it.
     if (seq >= entry.reservedSeq) {
@@ -67,7 +82,13 @@ export class Hub implements ConversationHub {
       this.#source.saveLastSeq(conversationId, entry.reservedSeq);
     }
     for (const subscriber of entry.subscribers) subscriber.deliver(frame);
-    if (entry.runningTurns === 0 && entry.subscribers.size === 0) this.#evictIdle();
+    if (entry.runningTurns === 0) {
+      entry.log.seal();
+      // What the turn held can be trimmed now.
+      this.#trimAbove = this.#replayBytes;
+      if (entry.subscribers.size === 0) this.#evictIdle();
+    }
+    if (this.#bytes > this.#trimAbove) this.#trim();
   }
 
   /**
@@ -135,6 +156,11 @@ export class Hub implements ConversationHub {
     return this.#entries.size;
   }
 
+  /** Bytes of frames all logs hold. */
+  get bytesHeld(): number {
+    return this.#bytes;
+  }
+
   #entry(conversationId: string): LogEntry | undefined {
     const existing = this.#entries.get(conversationId);
     if (existing) return existing;
@@ -172,8 +198,35 @@ export class Hub implements ConversationHub {
     idle.sort((a, b) => a.log.lastActivity - b.log.lastActivity);
     for (const entry of idle.slice(0, idle.length - this.#maxIdleLogs)) {
       this.#source.saveLastSeq(entry.log.conversationId, entry.log.lastSeq);
-      this.#entries.delete(entry.log.conversationId);
+      this.#drop(entry);
     }
+  }
+
+  /**
+   * Keeps the frames held within `replayBytes`, whoever subscribes: a client that never leaves
+   * the conversations it opens would otherwise keep every one of their logs. The rings of the
+   * least recently active conversations with no running turn are emptied (their subscriptions
+   * and numbering stay; resuming from before their last seq gets a snapshot) down to three
+   * quarters of the budget, so that trimming is not redone at every event.
+   */
+  #trim(): void {
+    const trimmable = [...this.#entries.values()]
+      .filter((e) => e.runningTurns === 0 && e.log.bytes > 0)
+      .sort((a, b) => a.log.lastActivity - b.log.lastActivity);
+    const target = this.#replayBytes * 0.75;
+    for (const entry of trimmable) {
+      if (this.#bytes <= target) break;
+      this.#bytes -= entry.log.bytes;
+      entry.log.clear();
+    }
+    // Running turns hold the rest: look again once a quarter of the budget more has come, or
+    // when a turn ends.
+    this.#trimAbove = Math.max(this.#replayBytes, this.#bytes + this.#replayBytes / 4);
+  }
+
+  #drop(entry: LogEntry): void {
+    this.#bytes -= entry.log.bytes;
+    this.#entries.delete(entry.log.conversationId);
   }
 
   /**
@@ -181,7 +234,8 @@ export class Hub implements ConversationHub {
    * subscribe answers `unknown_conversation` once storage no longer has it.
    */
   forget(conversationId: string): void {
-    this.#entries.delete(conversationId);
+    const entry = this.#entries.get(conversationId);
+    if (entry) this.#drop(entry);
   }
 
   /** Persists the exact last seq of every log, for a clean shutdown. */
