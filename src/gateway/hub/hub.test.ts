@@ -210,6 +210,21 @@ describe('Hub', () => {
     expect(hub.subscribe(probe(), 'c2', { afterSeq: 6 }).mode).toBe('replay');
   });
 
+  it('keeps a running turn whole past replayBytes, and trims it once the turn ends', () => {
+    const { hub } = setup({ replayBytes: 300 });
+    const a = probe();
+    hub.subscribe(a, 'c1', { liveOnly: true });
+    hub.emit('c1', started);
+    for (const text of ['a', 'b', 'c', 'd', 'e', 'f']) hub.emit('c1', delta(text));
+    expect(hub.bytesHeld).toBeGreaterThan(300);
+    expect(hub.eventsAfter('c1', 0)).toHaveLength(7);
+    hub.emit('c1', { type: 'turn.done', turnId: 't1', usage: null, finishReason: 'stop' });
+    expect(hub.bytesHeld).toBe(0);
+    expect(hub.subscribe(probe(), 'c1', { afterSeq: 7 }).mode).toBe('snapshot');
+    expect(hub.subscribe(probe(), 'c1', { afterSeq: 8 }).mode).toBe('replay');
+    expect(a.frames.map((f) => f.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
   it('counts no bytes for logs it drops', () => {
     const { hub } = setup({ maxIdleLogs: 1 });
     hub.emit('c1', delta('a'));

@@ -84,8 +84,10 @@ export class Hub implements ConversationHub {
     for (const subscriber of entry.subscribers) subscriber.deliver(frame);
     if (entry.runningTurns === 0) {
       entry.log.seal();
-      // What the turn held can be trimmed now.
-      this.#trimAbove = this.#replayBytes;
+      // A turn that ends lets go of what it held: it can be trimmed now.
+      if (event.type === 'turn.done' || event.type === 'turn.error') {
+        this.#trimAbove = this.#replayBytes;
+      }
       if (entry.subscribers.size === 0) this.#evictIdle();
     }
     if (this.#bytes > this.#trimAbove) this.#trim();
