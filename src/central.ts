@@ -23,7 +23,12 @@ import { TokenAuth } from './gateway/auth/token-auth.ts';
 import { createPlainServer } from './gateway/http/plain-server.ts';
 import type { DeviceService } from './common/devices.ts';
 import { createApiPlugin } from './mcp/service/api/api-plugin.ts';
-import { clusterRoutes, streamsElsewhere } from './mcp/service/api/cluster-routes.ts';
+import {
+  clusterRoutes,
+  interruptOrphanedReplies,
+  staleStreamingMs,
+  streamsElsewhere,
+} from './mcp/service/api/cluster-routes.ts';
 import type { Authenticate } from './mcp/service/api/route.ts';
 import { LiveConfig } from './mcp/service/config/live-config.ts';
 import { OverlayStore } from './mcp/service/config/overlay-store.ts';
@@ -62,6 +67,16 @@ export async function startCentral(options: CentralOptions): Promise<RunningCent
       onError: (err) => logger.warn({ err }, 'search index could not catch up; trying again'),
     },
   });
+  // Replies whose gateway stopped mid-turn: marked interrupted now and every half of the
+  // time after which they count as orphaned.
+  const sweepOrphans = () => {
+    const orphaned = interruptOrphanedReplies({ store });
+    if (orphaned > 0)
+      logger.warn({ orphaned }, 'marked replies orphaned by a gateway as interrupted');
+  };
+  sweepOrphans();
+  const orphanSweep = setInterval(sweepOrphans, staleStreamingMs / 2);
+  orphanSweep.unref();
   const live = new LiveConfig<{ tokens: TokenEntry[] }>({
     fileRaw: options.raw ?? options.config,
     overlays: new OverlayStore(db),
@@ -178,6 +193,7 @@ export async function startCentral(options: CentralOptions): Promise<RunningCent
         watcher?.close();
         await app.close();
         for (const result of started.reverse()) await result.stop?.();
+        clearInterval(orphanSweep);
         checkpoints.stop();
         db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
         db.close();

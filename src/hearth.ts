@@ -233,6 +233,7 @@ export async function startHearth(options: HearthOptions): Promise<RunningHearth
     imageProviders = built.images;
     auth.replace(bootstrap.entry ? [...secrets.tokens, bootstrap.entry] : secrets.tokens);
     logger.level = next.log.level;
+    hub.configure(next.stream);
     logger.info({ version }, 'configuration changed');
     gateway.broadcast({ type: 'config.changed', version, ...profileState(profiles, setupHint) });
   });

@@ -97,6 +97,21 @@ describe('ConversationLog', () => {
     expect(log.bytes).toBe(events.reduce((sum, e) => sum + e.frame.length, 0));
   });
 
+  it('seals frames across a wrapped and grown ring, keeping order and bytes', () => {
+    const log = new ConversationLog({ conversationId: 'c', capacity: 64, lastSeq: 0 });
+    // 40 events grow the ring from 32 slots to 64; a seal between; 40 more wrap it.
+    fill(log, 40);
+    log.seal();
+    fill(log, 40);
+    const before = log.readAfter(16)!.map((e) => e.frame.toString());
+    log.seal();
+    const events = log.readAfter(16)!;
+    expect(events.map((e) => e.seq)).toEqual(range(17, 80));
+    expect(events.map((e) => e.frame.toString())).toEqual(before);
+    expect(new Set(events.slice(24).map((e) => e.frame.buffer)).size).toBe(1);
+    expect(log.bytes).toBe(events.reduce((sum, e) => sum + e.frame.length, 0));
+  });
+
   it('lets go of every frame on clear, keeping the numbering', () => {
     const log = new ConversationLog({ conversationId: 'c', capacity: 4, lastSeq: 0 });
     fill(log, 3);

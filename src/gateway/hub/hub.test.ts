@@ -225,6 +225,17 @@ describe('Hub', () => {
     expect(a.frames.map((f) => f.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
+  it('applies a smaller replayBytes from the next event on', () => {
+    const { hub } = setup();
+    for (const text of ['a', 'b', 'c']) hub.emit('c1', delta(text));
+    hub.emit('c2', delta('d'));
+    expect(hub.eventsAfter('c1', 0)).toHaveLength(3);
+    hub.configure({ replayEvents: 100, maxIdleLogs: 10, replayBytes: 120 });
+    hub.emit('c2', delta('e'));
+    expect(hub.bytesHeld).toBeLessThanOrEqual(120);
+    expect(hub.eventsAfter('c1', 0)).toBeUndefined();
+  });
+
   it('counts no bytes for logs it drops', () => {
     const { hub } = setup({ maxIdleLogs: 1 });
     hub.emit('c1', delta('a'));

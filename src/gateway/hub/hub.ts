@@ -44,9 +44,9 @@ interface LogEntry {
 export class Hub implements ConversationHub {
   readonly #entries = new Map<string, LogEntry>();
   readonly #source: HistorySource;
-  readonly #capacity: number;
-  readonly #maxIdleLogs: number;
-  readonly #replayBytes: number;
+  #capacity: number;
+  #maxIdleLogs: number;
+  #replayBytes: number;
   /** Bytes of frames every log holds. */
   #bytes = 0;
   /** Past this many bytes held, the logs of idle conversations are trimmed (see `#trim`). */
@@ -64,6 +64,17 @@ export class Hub implements ConversationHub {
     this.#maxIdleLogs = options.maxIdleLogs;
     this.#replayBytes = options.replayBytes;
     this.#trimAbove = options.replayBytes;
+  }
+
+  /**
+   * Applies changed `stream` limits (a live config section): `replayEvents` to the logs made
+   * from now on, the others from the next event on.
+   */
+  configure(limits: { replayEvents: number; maxIdleLogs: number; replayBytes: number }): void {
+    this.#capacity = limits.replayEvents;
+    this.#maxIdleLogs = limits.maxIdleLogs;
+    this.#replayBytes = limits.replayBytes;
+    this.#trimAbove = limits.replayBytes;
   }
 
   emit(conversationId: string, event: UnnumberedEvent): void {

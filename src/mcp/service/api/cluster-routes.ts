@@ -65,8 +65,24 @@ const messageUpdate = z.strictObject({
 });
 const anyObject = z.record(z.string(), z.unknown());
 
+/**
+ * Marks replies orphaned by a gateway that stopped (no write for `staleStreamingMs`) as
+ * `interrupted`, as a single Hearth does at its next start: their text stays, marked, and
+ * search indexes them (it skips replies still streaming). Returns how many.
+ */
+export function interruptOrphanedReplies(api: Pick<ClusterApi, 'store' | 'now'>): number {
+  const before = new Date((api.now ?? Date.now)() - staleStreamingMs).toISOString();
+  return api.store.interruptStreaming({
+    updatedBefore: before,
+    message: 'The gateway streaming this reply stopped before it ended',
+  });
+}
+
 /** Whether a reply streams in the conversation on some gateway (and is not orphaned). */
-export function streamsElsewhere(api: ClusterApi, conversationId: string): boolean {
+export function streamsElsewhere(
+  api: Pick<ClusterApi, 'store' | 'now'>,
+  conversationId: string,
+): boolean {
   const since = api.store.streamingSince(conversationId);
   if (since === undefined) return false;
   return (api.now ?? Date.now)() - Date.parse(since) < staleStreamingMs;

@@ -34,8 +34,11 @@ export interface ConversationStore {
   /** Seq the conversation's event numbering restarts from; undefined for an unknown conversation. */
   lastSeq(conversationId: string): number | undefined;
   setLastSeq(conversationId: string, seq: number): void;
-  /** Marks replies left `streaming` by a crash as `interrupted`; returns how many. */
-  interruptStreaming(): number;
+  /**
+   * Marks replies left `streaming` by a crash as `interrupted` (with `updatedBefore`, only those
+   * not written since then); returns how many.
+   */
+  interruptStreaming(options?: { updatedBefore?: string; message?: string }): number;
   /** Runs `work` as one transaction: all its writes land together, with one commit. */
   transaction<T>(work: () => T): T;
 }
@@ -146,7 +149,7 @@ export class SqliteConversationStore implements ConversationStore, ConversationL
         "SELECT max(updated_at) AS at FROM messages WHERE conversation_id = ? AND status = 'streaming'",
       ),
       interruptStreaming: db.prepare(
-        "UPDATE messages SET status = 'interrupted', error_code = 'interrupted', error_message = ? WHERE status = 'streaming'",
+        "UPDATE messages SET status = 'interrupted', error_code = 'interrupted', error_message = ? WHERE status = 'streaming' AND updated_at < ?",
       ),
     };
   }
@@ -263,9 +266,11 @@ export class SqliteConversationStore implements ConversationStore, ConversationL
     return row.at ?? undefined;
   }
 
-  interruptStreaming(): number {
+  interruptStreaming(options: { updatedBefore?: string; message?: string } = {}): number {
     const result = this.#run('interruptStreaming').run(
-      'Hearth stopped while this reply was streaming',
+      options.message ?? 'Hearth stopped while this reply was streaming',
+      // Every timestamp sorts before this one.
+      options.updatedBefore ?? '\uffff',
     );
     const changed = Number(result.changes);
     // Replies that stop streaming become searchable (migration 6).

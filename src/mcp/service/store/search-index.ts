@@ -59,6 +59,8 @@ export class SearchIndex {
   readonly #onError: (error: unknown) => void;
   #timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   #waiters: Array<() => void> = [];
+  /** Slices taken, for alternating which table each starts with. */
+  #turn = 0;
 
   constructor(db: DatabaseSync, options: SearchIndexOptions = {}) {
     this.#db = db;
@@ -149,8 +151,12 @@ export class SearchIndex {
     const started = performance.now();
     let more = false;
     let indexed = 0;
+    // Each slice starts with the other table, so that a long backlog of one never holds the
+    // other back until it is done.
+    this.#turn += 1;
+    const order = this.#turn % 2 === 0 ? this.#targets : [...this.#targets].reverse();
     const work = () => {
-      for (const t of this.#targets) {
+      for (const t of order) {
         const next = t.next.all(rows) as Array<{ row: number }>;
         let last: number | undefined;
         for (const { row } of next) {
