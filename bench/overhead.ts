@@ -1,9 +1,10 @@
 /**
  * Overhead: time to first and to last token of one turn through Hearth (WebSocket `chat.send`
  * → first `text.delta` / `turn.done`) against the official `openai` SDK streaming the same
- * reply from the same double directly. Three processes: the double (the tests' OpenAI double,
- * echoing the prompt one word per chunk), Hearth, and this one, which runs both clients and
- * alternates them turn by turn.
+ * reply from the same double directly. Four processes: the double (the tests' OpenAI double,
+ * echoing the prompt one word per chunk), Hearth, a bare WebSocket relay to the same double
+ * through the same SDK (support/chat-relay-server.ts: the two hops any gateway adds, and
+ * nothing else), and this one, which runs the three clients and rotates them turn by turn.
  *
  * Each Hearth turn starts a new conversation, so that Hearth sends the provider the same two
  * messages (system + user) as the direct SDK call.
@@ -38,19 +39,27 @@ export interface OverheadSide {
 
 export interface OverheadResult {
   options: OverheadOptions;
+  /** The bare relay (absent from results before 2026-11-26 11:00 UTC). */
+  relay?: OverheadSide;
+  /** What the relay adds to the direct call: the hops alone. */
+  relayAdded?: OverheadAdded;
+  /** What Hearth adds to the relay: Hearth's own work. */
+  overRelay?: OverheadAdded;
   hearthConfig: Record<string, unknown>;
   /** Busy CPU of the whole machine during the measured turns, in cores (this run included). */
   machineBusyCores: number;
   sdk: OverheadSide;
   hearth: OverheadSide;
-  added: {
-    firstTokenP50Ms: number;
-    firstTokenP99Ms: number;
-    lastTokenP50Ms: number;
-    lastTokenP99Ms: number;
-  };
+  added: OverheadAdded;
   meetsP50: boolean;
   meetsP99: boolean;
+}
+
+export interface OverheadAdded {
+  firstTokenP50Ms: number;
+  firstTokenP99Ms: number;
+  lastTokenP50Ms: number;
+  lastTokenP99Ms: number;
 }
 
 const hearthConfig = backToBackConfig;
@@ -61,7 +70,8 @@ interface Timing {
   last: number;
 }
 
-class HearthClient {
+/** A client of the part of Hearth's protocol a turn needs; the relay speaks it too. */
+class ChatClient {
   readonly #ws: WebSocket;
   #pending:
     | { started: number; first?: number; resolve(t: Timing): void; reject(e: Error): void }
@@ -129,21 +139,42 @@ async function sdkTurn(client: OpenAI, text: string): Promise<Timing> {
   return { first: (first ?? last) - started, last: last - started };
 }
 
+function difference(to: OverheadSide, from: OverheadSide): OverheadAdded {
+  return {
+    firstTokenP50Ms: round(to.firstTokenMs.p50 - from.firstTokenMs.p50, 3),
+    firstTokenP99Ms: round(to.firstTokenMs.p99 - from.firstTokenMs.p99, 3),
+    lastTokenP50Ms: round(to.lastTokenMs.p50 - from.lastTokenMs.p50, 3),
+    lastTokenP99Ms: round(to.lastTokenMs.p99 - from.lastTokenMs.p99, 3),
+  };
+}
+
+/** Which client goes first, second and third in turn `i`: each leads and follows each alike. */
+const sides = ['hearth', 'sdk', 'relay'] as const;
+const orders = [0, 1, 2].flatMap((shift) => {
+  const rotated = [...sides.slice(shift), ...sides.slice(0, shift)];
+  return [rotated, [...rotated].reverse()];
+});
+
 export async function runOverhead(
   options: OverheadOptions = overheadDefaults,
   log: (line: string) => void = console.log,
 ): Promise<OverheadResult> {
   const double = startChild('support/double-server.ts');
   const server = startChild('support/hearth-server.ts');
-  let hearthClient: HearthClient | undefined;
+  const relay = startChild('support/chat-relay-server.ts');
+  let hearthClient: ChatClient | undefined;
+  let relayClient: ChatClient | undefined;
   try {
     const { baseURL } = await double.call<{ baseURL: string }>('start', { kind: 'echo' });
     const { wsUrl } = await server.call<{ wsUrl: string }>('start', {
       providerBaseURL: baseURL,
       config: hearthConfig,
     });
-    hearthClient = new HearthClient(wsUrl);
+    hearthClient = new ChatClient(wsUrl);
     await hearthClient.hello();
+    const relayStart = await relay.call<{ wsUrl: string }>('start', { providerBaseURL: baseURL });
+    relayClient = new ChatClient(relayStart.wsUrl);
+    await relayClient.hello();
     // The same options Hearth's provider gives the SDK (src/adapters/openai/openai-provider.ts).
     const sdk = new OpenAI({
       baseURL,
@@ -154,7 +185,7 @@ export async function runOverhead(
       maxRetries: 1,
     });
     const text = Array.from({ length: options.words }, (_, i) => `word${i + 1}`).join(' ');
-    const times = { hearth: [] as Timing[], sdk: [] as Timing[] };
+    const times = { hearth: [] as Timing[], sdk: [] as Timing[], relay: [] as Timing[] };
     const profiling = profilingWanted();
     let machine0 = machineCpu();
     let started = performance.now();
@@ -164,10 +195,13 @@ export async function runOverhead(
         machine0 = machineCpu();
         started = performance.now();
       }
-      // Alternate which goes first, so that neither always follows the other.
-      const order = i % 2 === 0 ? (['hearth', 'sdk'] as const) : (['sdk', 'hearth'] as const);
-      for (const side of order) {
-        const timing = side === 'hearth' ? await hearthClient.turn(text) : await sdkTurn(sdk, text);
+      for (const side of orders[i % orders.length] ?? sides) {
+        const timing =
+          side === 'hearth'
+            ? await hearthClient.turn(text)
+            : side === 'relay'
+              ? await relayClient.turn(text)
+              : await sdkTurn(sdk, text);
         if (i >= options.warmupTurns) times[side].push(timing);
       }
     }
@@ -180,17 +214,14 @@ export async function runOverhead(
     });
     const hearth = side(times.hearth);
     const direct = side(times.sdk);
-    const added = {
-      firstTokenP50Ms: round(hearth.firstTokenMs.p50 - direct.firstTokenMs.p50, 3),
-      firstTokenP99Ms: round(hearth.firstTokenMs.p99 - direct.firstTokenMs.p99, 3),
-      lastTokenP50Ms: round(hearth.lastTokenMs.p50 - direct.lastTokenMs.p50, 3),
-      lastTokenP99Ms: round(hearth.lastTokenMs.p99 - direct.lastTokenMs.p99, 3),
-    };
+    const bare = side(times.relay);
+    const added = difference(hearth, direct);
     log(
       `overhead: first token p50 ${direct.firstTokenMs.p50} → ${hearth.firstTokenMs.p50} ms, ` +
         `p99 ${direct.firstTokenMs.p99} → ${hearth.firstTokenMs.p99} ms; last token p50 ` +
         `${direct.lastTokenMs.p50} → ${hearth.lastTokenMs.p50} ms, p99 ${direct.lastTokenMs.p99} → ` +
-        `${hearth.lastTokenMs.p99} ms`,
+        `${hearth.lastTokenMs.p99} ms; the bare relay: last token p50 ${bare.lastTokenMs.p50}, ` +
+        `p99 ${bare.lastTokenMs.p99} ms`,
     );
     return {
       options,
@@ -198,12 +229,17 @@ export async function runOverhead(
       machineBusyCores: round((machine1.busyMs - machine0.busyMs) / wallMs, 2),
       sdk: direct,
       hearth,
+      relay: bare,
       added,
+      relayAdded: difference(bare, direct),
+      overRelay: difference(hearth, bare),
       meetsP50: added.firstTokenP50Ms <= 1 && added.lastTokenP50Ms <= 1,
       meetsP99: added.firstTokenP99Ms <= 5 && added.lastTokenP99Ms <= 5,
     };
   } finally {
     hearthClient?.close();
+    relayClient?.close();
+    await relay.stop();
     await server.stop();
     await double.stop();
   }

@@ -269,27 +269,48 @@ export function fanoutSection(envelope: Envelope<FanoutResult>): string {
 
 export function overheadSection(envelope: Envelope<OverheadResult>): string {
   const { result } = envelope;
-  const { sdk, hearth, added } = result;
-  const row = (label: string, a: number, b: number, plus: number, target: number): string =>
-    `| ${label} | ${ms(a)} | ${ms(b)} | ${plus >= 0 ? '+' : ''}${plus.toFixed(2)} | ≤ ${target} | ${mark(plus <= target)} |`;
+  const { sdk, hearth, added, relay, relayAdded, overRelay } = result;
+  const plus = (value: number): string => `${value >= 0 ? '+' : ''}${value.toFixed(2)}`;
+  type Key = 'firstTokenMs' | 'lastTokenMs';
+  type AddedKey = keyof OverheadResult['added'];
+  const row = (label: string, key: Key, at: 'p50' | 'p99', addedKey: AddedKey, target: number) =>
+    [
+      `| ${label} | ${ms(sdk[key][at])}`,
+      ...(relay ? [ms(relay[key][at])] : []),
+      `${ms(hearth[key][at])} | ${plus(added[addedKey])}`,
+      ...(relayAdded && overRelay ? [plus(relayAdded[addedKey]), plus(overRelay[addedKey])] : []),
+      `≤ ${target} | ${mark(added[addedKey] <= target)} |`,
+    ].join(' | ');
   return [
     '### Overhead per turn',
     '',
     header(envelope),
     '',
     `${result.options.turns} turns each (after ${result.options.warmupTurns} warm-up turns), ` +
-      `alternating; the double echoes a ${result.options.words}-word prompt one word per chunk, ` +
-      'with no delay. Direct: the `openai` SDK streaming from the double. Hearth: WebSocket ' +
-      '`chat.send` (a new conversation each turn) to the first `text.delta` and to `turn.done`. ' +
+      `${relay ? 'rotating' : 'alternating'}; the double echoes a ${result.options.words}-word ` +
+      'prompt one word per chunk, with no delay. Direct: the `openai` SDK streaming from the ' +
+      'double. Hearth: WebSocket `chat.send` (a new conversation each turn) to the first ' +
+      '`text.delta` and to `turn.done`. ' +
+      (relay
+        ? 'Bare relay: a WebSocket server that answers `chat.send` by streaming the same two ' +
+          'messages through the same SDK options and sending the text in the frames Hearth ' +
+          'would (the first text alone, then one frame per network read), with no auth, ' +
+          'storage or log: the hops any gateway adds. The target is Hearth against the direct ' +
+          'call. '
+        : '') +
       `Hearth's rate limit was raised (\`${JSON.stringify(result.hearthConfig)}\`) so that ` +
       `back-to-back turns are not refused. Machine busy during the turns: ${result.machineBusyCores} cores.`,
     '',
-    '| ms | direct SDK | through Hearth | added | target | met |',
-    '| --- | ---: | ---: | ---: | ---: | :---: |',
-    row('first token p50', sdk.firstTokenMs.p50, hearth.firstTokenMs.p50, added.firstTokenP50Ms, 1),
-    row('first token p99', sdk.firstTokenMs.p99, hearth.firstTokenMs.p99, added.firstTokenP99Ms, 5),
-    row('last token p50', sdk.lastTokenMs.p50, hearth.lastTokenMs.p50, added.lastTokenP50Ms, 1),
-    row('last token p99', sdk.lastTokenMs.p99, hearth.lastTokenMs.p99, added.lastTokenP99Ms, 5),
+    relay
+      ? '| ms | direct SDK | bare relay | through Hearth | added | relay adds | Hearth over relay | target | met |'
+      : '| ms | direct SDK | through Hearth | added | target | met |',
+    relay
+      ? '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |'
+      : '| --- | ---: | ---: | ---: | ---: | :---: |',
+    row('first token p50', 'firstTokenMs', 'p50', 'firstTokenP50Ms', 1),
+    row('first token p99', 'firstTokenMs', 'p99', 'firstTokenP99Ms', 5),
+    row('last token p50', 'lastTokenMs', 'p50', 'lastTokenP50Ms', 1),
+    row('last token p99', 'lastTokenMs', 'p99', 'lastTokenP99Ms', 5),
     '',
   ].join('\n');
 }
