@@ -9,10 +9,11 @@
  * Each Hearth turn starts a new conversation, so that Hearth sends the provider the same two
  * messages (system + user) as the direct SDK call.
  */
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import WebSocket from 'ws';
 import { adminToken } from '../test/support/hearth-fixture.ts';
 import { backToBackConfig } from './support/back-to-back.ts';
+import { echoTurnRequest, hearthLikeClient } from './support/echo-turn.ts';
 import { startChild } from './support/ipc.ts';
 import { machineCpu } from './support/machine.ts';
 import { profilingWanted } from './support/profiler.ts';
@@ -63,7 +64,6 @@ export interface OverheadAdded {
 }
 
 const hearthConfig = backToBackConfig;
-const system = 'You are a test.';
 
 interface Timing {
   first: number;
@@ -123,15 +123,7 @@ class ChatClient {
 async function sdkTurn(client: OpenAI, text: string): Promise<Timing> {
   const started = performance.now();
   let first: number | undefined;
-  const stream = await client.chat.completions.create({
-    model: 'test-model',
-    messages: [
-      { role: 'system', content: system },
-      { role: 'user', content: text },
-    ],
-    stream: true,
-    stream_options: { include_usage: true },
-  });
+  const stream = await client.chat.completions.create(echoTurnRequest(text));
   for await (const chunk of stream) {
     if (first === undefined && chunk.choices[0]?.delta?.content) first = performance.now();
   }
@@ -175,15 +167,7 @@ export async function runOverhead(
     const relayStart = await relay.call<{ wsUrl: string }>('start', { providerBaseURL: baseURL });
     relayClient = new ChatClient(relayStart.wsUrl);
     await relayClient.hello();
-    // The same options Hearth's provider gives the SDK (src/adapters/openai/openai-provider.ts).
-    const sdk = new OpenAI({
-      baseURL,
-      apiKey: 'not-needed',
-      organization: null,
-      project: null,
-      timeout: 120_000,
-      maxRetries: 1,
-    });
+    const sdk = hearthLikeClient(baseURL);
     const text = Array.from({ length: options.words }, (_, i) => `word${i + 1}`).join(' ');
     const times = { hearth: [] as Timing[], sdk: [] as Timing[], relay: [] as Timing[] };
     const profiling = profilingWanted();

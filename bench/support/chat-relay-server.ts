@@ -3,71 +3,45 @@
  * model: it answers `hello` with `welcome` and a `chat.send` by streaming the same two messages
  * (system + the user's text) from the same double through the same `openai` SDK options as
  * Hearth's provider, sending the text to that client in `text.delta` frames and then
- * `turn.done`. It frames text as Hearth does (the first text at once, then what one network
- * read brought as one frame: text-batcher.ts), so both send the same frames. No auth, storage,
+ * `turn.done`. It frames text with Hearth's own `TextBatcher` (the first text at once, then
+ * what one network read brought as one frame), so both send the same frames. No auth, storage,
  * conversation, event log, fan-out or checks. A turn through it costs the two extra hops any
  * gateway adds; Hearth minus it is what Hearth itself adds.
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { TextBatcher } from '../../src/router/text-batcher.ts';
+import { echoTurnRequest, hearthLikeClient } from './echo-turn.ts';
 import { serve } from './ipc.ts';
 
 let server: WebSocketServer | undefined;
 let client: OpenAI | undefined;
-const system = 'You are a test.';
 
 async function relayTurn(socket: WebSocket, text: string): Promise<void> {
   if (!client) throw new Error('not started');
   const turnId = 't';
   const stream = await client.chat.completions.create(
-    {
-      model: 'test-model',
-      messages: [
-        { role: 'system', content: system },
-        { role: 'user', content: text },
-      ],
-      stream: true,
-      stream_options: { include_usage: true },
-    },
+    echoTurnRequest(text),
     // Hearth passes a signal for Stop; so does the relay, for the same work in the SDK.
     { signal: new AbortController().signal },
   );
-  const send = (text: string) => socket.send(JSON.stringify({ type: 'text.delta', turnId, text }));
-  let pending = '';
-  let first = true;
-  // The SDK parses a read's chunks as a chain of resolved promises; a tick runs after it.
-  const flush = () => {
-    if (pending !== '') send(pending);
-    pending = '';
-  };
+  const batcher = new TextBatcher((delta) =>
+    socket.send(JSON.stringify({ type: 'text.delta', turnId, text: delta })),
+  );
   for await (const chunk of stream) {
     const delta = chunk.choices[0]?.delta?.content;
-    if (!delta) continue;
-    if (first) {
-      first = false;
-      send(delta);
-    } else {
-      if (pending === '') process.nextTick(flush);
-      pending += delta;
-    }
+    if (delta) batcher.push(delta);
   }
-  flush();
+  batcher.flush();
   socket.send(JSON.stringify({ type: 'turn.done', turnId, finishReason: 'stop' }));
 }
 
 serve(
   {
     async start(args: { providerBaseURL: string }) {
-      client = new OpenAI({
-        baseURL: args.providerBaseURL,
-        apiKey: 'not-needed',
-        organization: null,
-        project: null,
-        timeout: 120_000,
-        maxRetries: 1,
-      });
+      client = hearthLikeClient(args.providerBaseURL);
       server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
       server.on('connection', (socket) => {
         socket.on('message', (data: Buffer) => {
