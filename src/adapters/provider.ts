@@ -32,6 +32,11 @@ export interface ChatRequest {
   messages: ChatMessage[];
   temperature?: number;
   maxTokens?: number;
+  /**
+   * The context window the profile sets, for providers that size it per request (Ollama's
+   * `num_ctx`); absent when the profile leaves it to the server.
+   */
+  contextTokens?: number;
   /** Tools the model may call; absent or empty means none. */
   tools?: ToolSpec[];
 }

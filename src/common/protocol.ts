@@ -126,6 +126,11 @@ export type TurnEvent =
       userMessageId: string;
       assistantMessageId: string;
       content: InputPart[];
+      /**
+       * Earlier messages of the conversation the model was not sent, oldest first, because
+       * they did not fit its context window; absent when it saw them all.
+       */
+      omittedMessages?: number;
     }
   | { type: 'text.delta'; turnId: string; text: string }
   /** The model called a tool; `arguments` is parsed when it is valid JSON, else the raw text. */

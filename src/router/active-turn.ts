@@ -22,6 +22,8 @@ export interface TurnState {
   revision: number;
   /** Settles when the turn has persisted its reply and emitted its last event. */
   done: Promise<void>;
+  /** Earlier messages the model was not sent, to fit its context window (0: none). */
+  omittedMessages: number;
 }
 
 /** A chat turn that has been accepted and not yet finished. */

@@ -58,12 +58,15 @@ export function buildChatMessages(
 ): ChatMessage[] {
   const messages: ChatMessage[] = [];
   if (system) messages.push({ role: 'system', content: system });
-  for (const message of history) {
-    if (message.status === 'streaming') continue;
-    if (message.role === 'user') messages.push({ role: 'user', content: textOf(message.content) });
-    else messages.push(...assistantMessages(message.content));
-  }
+  for (const message of history) messages.push(...providerMessages(message));
   return messages;
+}
+
+/** What one stored message becomes for a provider: none for a reply still streaming. */
+export function providerMessages(message: MessageView): ChatMessage[] {
+  if (message.status === 'streaming') return [];
+  if (message.role === 'user') return [{ role: 'user', content: textOf(message.content) }];
+  return assistantMessages(message.content);
 }
 
 /** A conversation's title from its first message: the first line, at most 60 characters. */

@@ -2,6 +2,7 @@ import type { ImageProvider } from '../adapters/image-provider.ts';
 import type { ChatProvider } from '../adapters/provider.ts';
 import { isImageKind, type HearthConfig, type ProfileConfig } from '../common/config/schema.ts';
 import { ErrorCode, HearthError } from '../common/errors.ts';
+import { defaultContextTokens } from './context-budget.ts';
 
 export const setupHint =
   'No chat provider is configured yet (and no local Ollama answered). Add one under `providers` and a profile under `profiles` ' +
@@ -18,6 +19,11 @@ export interface ResolvedProfile {
   profile: ProfileConfig;
   /** The profile's own provider first, then its fallbacks, in order. */
   choices: ProviderChoice[];
+  /**
+   * The context window to fit the history in: the profile's `contextTokens`, else the smallest
+   * default of its providers' kinds (a fallback must take the same request).
+   */
+  contextTokens: number;
 }
 
 export interface ResolvedImageProfile {
@@ -117,7 +123,15 @@ export class ProfileResolver {
         return { provider, model: entry.model };
       },
     );
-    return { id, profile, choices };
+    const contextTokens =
+      profile.contextTokens ??
+      Math.min(
+        ...[profile.provider, ...profile.fallback.map((f) => f.provider)].map((providerId) => {
+          const kind = config.providers[providerId]?.kind;
+          return kind && !isImageKind(kind) ? defaultContextTokens[kind] : Infinity;
+        }),
+      );
+    return { id, profile, choices, contextTokens };
   }
 
   resolveImage(requested: string | undefined): ResolvedImageProfile {

@@ -3,12 +3,12 @@ import type { Logger } from '../common/logger.ts';
 import type { ContentPart, InputPart } from '../common/protocol.ts';
 import { replyContent, type ActiveTurn, type StopReason, type TurnState } from './active-turn.ts';
 import type { EventSink } from './event-sink.ts';
-import { buildChatMessages } from './history.ts';
+import { fitHistory, replyReserve, toolTokens } from './context-budget.ts';
 import { streamImageTurn, type ImageTurn, type MediaSink } from './image-turn.ts';
 import type { LifecycleContext } from './turn-lifecycle.ts';
 import { openTurn, type OpenedTurn } from './open-turn.ts';
 import type { ProfileResolver } from './profiles.ts';
-import { prefetchFirstRound, streamTurn } from './stream-turn.ts';
+import { prefetchFirstRound, streamTurn, toolSpecs } from './stream-turn.ts';
 import type { ToolCatalogue } from './tools/catalogue.ts';
 import type { TurnStore } from '../mcp/service/store/turn-store.ts';
 
@@ -128,17 +128,25 @@ export class Router {
         return { id: resolved.id, model: resolved.profile.model };
       },
     );
-    const { profile, choices } = resolved as NonNullable<typeof resolved>;
+    const { profile, choices, contextTokens } = resolved as NonNullable<typeof resolved>;
+    const tools = this.#options.tools.forProfile(profile.tools, profile.toolMode);
+    const fitted = fitHistory(
+      profile.system,
+      opened.history,
+      contextTokens - replyReserve(contextTokens, profile.maxTokens) - toolTokens(toolSpecs(tools)),
+    );
     const turn: ActiveTurn = {
       ...this.#state(opened),
+      omittedMessages: fitted.omitted,
       choices,
       request: {
         model: profile.model,
-        messages: buildChatMessages(profile.system, opened.history),
+        messages: fitted.messages,
         ...(profile.temperature !== undefined && { temperature: profile.temperature }),
         ...(profile.maxTokens !== undefined && { maxTokens: profile.maxTokens }),
+        ...(profile.contextTokens !== undefined && { contextTokens: profile.contextTokens }),
       },
-      tools: this.#options.tools.forProfile(profile.tools, profile.toolMode),
+      tools,
       maxToolRounds: profile.maxToolRounds,
     };
     // The provider request is started before the turn is stored; its events are read only
@@ -207,6 +215,7 @@ export class Router {
       text: '',
       revision: 0,
       done: Promise.resolve(),
+      omittedMessages: 0,
     };
   }
 
@@ -256,6 +265,7 @@ export class Router {
       userMessageId,
       assistantMessageId: turn.assistantMessageId,
       content,
+      ...(turn.omittedMessages > 0 && { omittedMessages: turn.omittedMessages }),
     });
     logger.info({ profile: turn.profileId, model: turn.model }, 'turn started');
     try {

@@ -89,12 +89,16 @@ async function runToolRound(
 /** The request of one round; the last allowed round offers no tools, so the model answers in words. */
 function roundRequest(turn: ActiveTurn, round: number): ChatRequest {
   if (round >= turn.maxToolRounds || turn.tools.size === 0) return turn.request;
-  const tools: ToolSpec[] = [...turn.tools.values()].map(({ name, description, inputSchema }) => ({
+  return { ...turn.request, tools: toolSpecs(turn.tools) };
+}
+
+/** The tools as a provider is offered them. */
+export function toolSpecs(tools: ActiveTurn['tools']): ToolSpec[] {
+  return [...tools.values()].map(({ name, description, inputSchema }) => ({
     name,
     description,
     inputSchema,
   }));
-  return { ...turn.request, tools };
 }
 
 /**

@@ -277,6 +277,43 @@ describe('web page', () => {
     expect(await page.locator('[data-testid="send"]').isVisible()).toBe(true);
   });
 
+  it('says when the oldest messages no longer fit the model, and keeps a message too long for it', async () => {
+    await using double = await startOpenAIDouble();
+    await using hearth = await startTestHearth({
+      providerBaseURL: double.baseURL,
+      config: {
+        profiles: {
+          // 500 tokens for the history: two exchanges of these messages, not three.
+          default: { provider: 'double', model: 'test-model', contextTokens: 600, maxTokens: 100 },
+        },
+      },
+    });
+    await using context = await newContext();
+    const { page } = await openPage(context, `${hearth.url}/#token=${adminToken}`);
+    await waitConnected(page);
+    const statuses = page.locator(`${assistantSelector} [data-testid="message-status"]`);
+    for (const [index, letter] of ['a', 'b', 'c'].entries()) {
+      await send(page, letter.repeat(300));
+      await until(
+        `reply ${index + 1}`,
+        () => page.locator(`${assistantSelector}[data-status="complete"]`).count(),
+        (n) => n === index + 1,
+      );
+    }
+    expect(await statuses.allTextContents()).toEqual([
+      '',
+      '',
+      'The model was not sent the 2 oldest messages: they do not fit its context window.',
+    ]);
+
+    const tooLong = 'x'.repeat(2000);
+    await send(page, tooLong);
+    await page.locator('[data-testid="notice"]').waitFor();
+    expect(await page.locator('[data-testid="notice"]').textContent()).toContain('contextTokens');
+    expect(await page.inputValue('[data-testid="composer"]')).toBe(tooLong);
+    expect(await texts(page, userSelector)).toHaveLength(3);
+  });
+
   it('shows tool calls and their results in order inside the reply, live, after a reload and from a snapshot', async () => {
     await using double = await startOpenAIDouble();
     await using hearth = await startTestHearth({

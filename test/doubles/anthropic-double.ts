@@ -14,6 +14,7 @@ import {
   EarlyCloses,
   listenOnLoopback,
   readJsonBody,
+  recordRequest,
   type ProviderDouble,
   type RecordedRequest,
 } from './http-double.ts';
@@ -49,7 +50,12 @@ export async function startAnthropicDouble(
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = await readJsonBody(req);
-    requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
+    recordRequest(requests, {
+      method: req.method ?? '',
+      path: req.url ?? '',
+      headers: req.headers,
+      body,
+    });
     const requestId = `req_double${nextId++}`;
     const fail = (status: number, type: string, message: string): void =>
       sendError(res, requestId, status, { type, message });

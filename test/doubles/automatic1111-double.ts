@@ -24,7 +24,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RecordedRequest } from './http-double.ts';
+import { recordRequest, type RecordedRequest } from './http-double.ts';
 import { solidPngBase64, type Rgb } from './png.ts';
 
 /** The colours of the double's images, so tests can tell which one arrived where. */
@@ -281,7 +281,12 @@ export async function startAutomatic1111Double(
       body = undefined;
     }
     const url = new URL(req.url ?? '/', 'http://double');
-    requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
+    recordRequest(requests, {
+      method: req.method ?? '',
+      path: req.url ?? '',
+      headers: req.headers,
+      body,
+    });
 
     if (options.apiAuth !== undefined) {
       const expected = `Basic ${Buffer.from(options.apiAuth).toString('base64')}`;

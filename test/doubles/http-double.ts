@@ -24,7 +24,10 @@ export interface RecordedRequest {
 export interface ProviderDouble<Reply> extends AsyncDisposable {
   /** Where the SDK under test points (with the path prefix its SDK expects, if any). */
   readonly baseURL: string;
-  /** Every request received, oldest first (including retries and rejected ones). */
+  /**
+   * The requests received, oldest first (including retries and rejected ones): the last
+   * `keptRequests`, so that a benchmark's thousands of turns do not grow the double's heap.
+   */
   readonly requests: RecordedRequest[];
   /** How many streamed responses the client closed before the double finished writing them. */
   readonly closedEarly: number;
@@ -34,6 +37,15 @@ export interface ProviderDouble<Reply> extends AsyncDisposable {
   clientClosedEarly(): Promise<void>;
   /** Stops listening and drops open connections. */
   close(): Promise<void>;
+}
+
+/** Requests a double keeps for its tests to read; older ones are let go. */
+export const keptRequests = 1000;
+
+/** Records `request`, letting go of the oldest beyond `keptRequests`. */
+export function recordRequest(requests: RecordedRequest[], request: RecordedRequest): void {
+  if (requests.length >= keptRequests) requests.shift();
+  requests.push(request);
 }
 
 /** Streamed answers the client closed before the double finished them. */

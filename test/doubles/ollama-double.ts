@@ -15,6 +15,7 @@ import {
   EarlyCloses,
   listenOnLoopback,
   readJsonBody,
+  recordRequest,
   type ProviderDouble,
   type RecordedRequest,
 } from './http-double.ts';
@@ -59,7 +60,12 @@ export async function startOllamaDouble(options: OllamaDoubleOptions = {}): Prom
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = await readJsonBody(req);
     const route = `${req.method} ${req.url}`;
-    requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
+    recordRequest(requests, {
+      method: req.method ?? '',
+      path: req.url ?? '',
+      headers: req.headers,
+      body,
+    });
 
     if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
       return sendJSON(res, 401, { error: 'unauthorized' });

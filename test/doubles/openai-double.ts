@@ -15,6 +15,7 @@ import {
   EarlyCloses,
   listenOnLoopback,
   readJsonBody,
+  recordRequest,
   type ProviderDouble,
   type RecordedRequest,
 } from './http-double.ts';
@@ -46,7 +47,12 @@ export async function startOpenAIDouble(options: OpenAIDoubleOptions = {}): Prom
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = await readJsonBody(req);
-    requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
+    recordRequest(requests, {
+      method: req.method ?? '',
+      path: req.url ?? '',
+      headers: req.headers,
+      body,
+    });
 
     const refused = openAIGate(
       { method: req.method, url: req.url, authorization: req.headers.authorization },

@@ -18,6 +18,7 @@ import {
   EarlyCloses,
   listenOnLoopback,
   readJsonBody,
+  recordRequest,
   type ProviderDouble,
   type RecordedRequest,
 } from './http-double.ts';
@@ -120,7 +121,12 @@ export async function startOpenAIImagesDouble(
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = await readJsonBody(req);
-    requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
+    recordRequest(requests, {
+      method: req.method ?? '',
+      path: req.url ?? '',
+      headers: req.headers,
+      body,
+    });
 
     const refused = openAIGate(
       { method: req.method, url: req.url, authorization: req.headers.authorization },

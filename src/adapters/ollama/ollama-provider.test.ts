@@ -79,6 +79,16 @@ describe('OllamaChatProvider against the Ollama double', () => {
     expect(second?.body).not.toHaveProperty('tools');
   });
 
+  it("asks for the profile's context window as num_ctx, and leaves Ollama's own alone otherwise", async () => {
+    await using double = await startOllamaDouble();
+    const provider = providerFor(double);
+    await drain(provider.stream({ ...request, contextTokens: 16_384 }, signal()));
+    await drain(provider.stream(request, signal()));
+    const [sized, plain] = double.requests;
+    expect(sized?.body).toMatchObject({ options: { num_ctx: 16_384 } });
+    expect(plain?.body).not.toHaveProperty('options');
+  });
+
   it('does not show thinking, only the content after it', async () => {
     await using double = await startOllamaDouble();
     double.enqueue({ type: 'text', thinking: ['Hmm, ', 'a greeting.'], chunks: ['Hi', '!'] });

@@ -91,10 +91,14 @@ export class OllamaChatProvider implements ChatProvider {
           },
         })),
       }),
-      ...((request.temperature !== undefined || request.maxTokens !== undefined) && {
+      ...((request.temperature !== undefined ||
+        request.maxTokens !== undefined ||
+        request.contextTokens !== undefined) && {
         options: {
           ...(request.temperature !== undefined && { temperature: request.temperature }),
           ...(request.maxTokens !== undefined && { num_predict: request.maxTokens }),
+          // Without it Ollama runs its default window and drops what does not fit, silently.
+          ...(request.contextTokens !== undefined && { num_ctx: request.contextTokens }),
         },
       }),
     };

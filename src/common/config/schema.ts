@@ -48,6 +48,12 @@ const profileSchema = z.strictObject({
   system: z.string().optional(),
   temperature: z.number().min(0).max(2).optional(),
   maxTokens: z.number().int().positive().optional(),
+  /**
+   * The model's context window in tokens. The history sent is cut, oldest exchanges first, to
+   * fit it with room for the reply; Ollama is asked for a window of this size (`num_ctx`).
+   * Unset: a default by provider kind (src/router/context-budget.ts).
+   */
+  contextTokens: z.number().int().min(512).optional(),
   /** Tools the model may call, by name; `*` and `?` are wildcards. None when absent. */
   tools: z.array(z.string().min(1)).optional(),
   /**

@@ -681,6 +681,9 @@ function applyEvent(event) {
         error: null,
         profile: event.profile ?? null,
         model: event.model ?? null,
+        ...(event.omittedMessages > 0 && {
+          note: `The model was not sent the ${event.omittedMessages} oldest messages: they do not fit its context window.`,
+        }),
       });
       state.runningTurnId = event.turnId;
       state.stopping = false;

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import type { ContentPart, MessageView } from '../common/protocol.ts';
+import { estimateTokens, fitHistory, replyReserve, toolTokens } from './context-budget.ts';
+
+let nextId = 0;
+function stored(
+  role: 'user' | 'assistant',
+  content: ContentPart[] | string,
+  status: MessageView['status'] = 'complete',
+): MessageView {
+  nextId += 1;
+  return {
+    id: `m${nextId}`,
+    turnId: `t${nextId}`,
+    role,
+    content: typeof content === 'string' ? [{ type: 'text', text: content }] : content,
+    status,
+    profile: 'p',
+    model: null,
+    usage: null,
+    error: null,
+    createdAt: '2026-11-26T00:00:00.000Z',
+  };
+}
+
+/** A text of `tokens` tokens by the estimate (3 ASCII bytes each), less a message's 4. */
+const sized = (tokens: number, mark = 'x') => mark + 'x'.repeat((tokens - 4) * 3 - 1);
+
+describe('estimateTokens', () => {
+  it('counts a token per 3 bytes of UTF-8, rounding up', () => {
+    expect(estimateTokens('')).toBe(0);
+    expect(estimateTokens('abc')).toBe(1);
+    expect(estimateTokens('abcd')).toBe(2);
+    // Three characters of three bytes each.
+    expect(estimateTokens('日本語')).toBe(3);
+  });
+});
+
+describe('replyReserve', () => {
+  it("is the profile's maxTokens, else a quarter of the window up to 4,096", () => {
+    expect(replyReserve(8192, 300)).toBe(300);
+    expect(replyReserve(8192, undefined)).toBe(2048);
+    expect(replyReserve(200_000, undefined)).toBe(4096);
+  });
+});
+
+describe('toolTokens', () => {
+  it('estimates the schemas as sent, and nothing without tools', () => {
+    expect(toolTokens([])).toBe(0);
+    const tools = [
+      { name: 'lights', description: 'Turn lights on', inputSchema: { type: 'object' } },
+    ];
+    expect(toolTokens(tools)).toBe(estimateTokens(JSON.stringify(tools)));
+  });
+});
+
+describe('fitHistory', () => {
+  it('sends everything when it fits', () => {
+    const history = [stored('user', 'hi'), stored('assistant', 'hello'), stored('user', 'again')];
+    const fitted = fitHistory('Be brief.', history, 1000);
+    expect(fitted.omitted).toBe(0);
+    expect(fitted.messages).toEqual([
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'hi' },
+      { role: 'assistant', content: 'hello' },
+      { role: 'user', content: 'again' },
+    ]);
+    expect(fitted.tokens).toBe(4 + 3 + 4 + 1 + 4 + 2 + 4 + 2);
+  });
+
+  it('drops whole exchanges, oldest first, and counts the stored messages dropped', () => {
+    const history = [
+      stored('user', sized(100, '1')),
+      stored('assistant', sized(100, 'A')),
+      stored('user', sized(100, '2')),
+      stored('assistant', sized(100, 'B')),
+      stored('user', sized(100, '3')),
+    ];
+    // The newest (100) and one exchange (200) fit in 350; a second exchange does not.
+    const fitted = fitHistory(undefined, history, 350);
+    expect(fitted.messages.map((m) => m.content.slice(0, 1))).toEqual(['2', 'B', '3']);
+    expect(fitted.omitted).toBe(2);
+    expect(fitted.tokens).toBe(300);
+  });
+
+  it('keeps a tool call with its result, or drops both', () => {
+    const toolReply = stored('assistant', [
+      { type: 'tool_call', id: 'call_1', name: 'lights', arguments: '{"on":true}' },
+      { type: 'tool_result', callId: 'call_1', name: 'lights', content: 'done', isError: false },
+      { type: 'text', text: sized(100, 'R') },
+    ]);
+    const history = [stored('user', sized(100, '1')), toolReply, stored('user', sized(50, '2'))];
+    const all = fitHistory(undefined, history, 1000);
+    expect(all.messages.map((m) => m.role)).toEqual([
+      'user',
+      'assistant',
+      'tool',
+      'assistant',
+      'user',
+    ]);
+    const cut = fitHistory(undefined, history, 200);
+    expect(cut.messages.map((m) => m.role)).toEqual(['user']);
+    expect(cut.omitted).toBe(2);
+  });
+
+  it('never sends a reply that is still streaming, nor counts it', () => {
+    const history = [
+      stored('user', 'first'),
+      stored('assistant', sized(1000), 'streaming'),
+      stored('user', 'second'),
+    ];
+    const fitted = fitHistory(undefined, history, 100);
+    expect(fitted.messages).toEqual([
+      { role: 'user', content: 'first' },
+      { role: 'user', content: 'second' },
+    ]);
+    expect(fitted.omitted).toBe(0);
+  });
+
+  it('refuses with context_too_long when the system prompt and the newest message do not fit', () => {
+    const history = [
+      stored('user', 'hi'),
+      stored('assistant', 'hello'),
+      stored('user', sized(120)),
+    ];
+    expect(() => fitHistory('Be brief.', history, 120)).toThrow(
+      expect.objectContaining({ code: 'context_too_long' }),
+    );
+    expect(fitHistory('Be brief.', history, 131).messages).toHaveLength(2);
+  });
+});

@@ -1,0 +1,116 @@
+import type { ChatMessage, ToolSpec } from '../adapters/provider.ts';
+import type { ChatKind } from '../common/config/schema.ts';
+import { ErrorCode, HearthError } from '../common/errors.ts';
+import type { MessageView } from '../common/protocol.ts';
+import { providerMessages } from './history.ts';
+
+/**
+ * A model's context window when its profile does not set `contextTokens`: the provider's
+ * documented default where it has one (Ollama's `num_ctx` is 4,096), a common size for
+ * servers that load whatever their operator chose (llama.cpp, vLLM, LM Studio), and the
+ * smaller windows of current hosted models.
+ */
+export const defaultContextTokens: Record<ChatKind, number> = {
+  openai: 128_000,
+  anthropic: 200_000,
+  ollama: 4_096,
+  'openai-compatible': 8_192,
+};
+
+/** Tokens set aside for the reply when the profile has no `maxTokens`: a quarter, at most 4,096. */
+export function replyReserve(contextTokens: number, maxTokens: number | undefined): number {
+  return maxTokens ?? Math.min(4_096, Math.floor(contextTokens / 4));
+}
+
+/**
+ * Tokens of `text` as Hearth estimates them without the model's tokenizer: one per three bytes
+ * of UTF-8. English runs about four characters to a token and most other scripts fewer bytes
+ * per token than three, so the estimate errs high: a history that fits by it fits the model.
+ */
+export function estimateTokens(text: string): number {
+  return Math.ceil(Buffer.byteLength(text, 'utf8') / 3);
+}
+
+/** What each message costs beyond its text (role and separators in the model's template). */
+const perMessage = 4;
+
+function messageTokens(message: ChatMessage): number {
+  let tokens = perMessage + estimateTokens(message.content);
+  if (message.role === 'assistant') {
+    for (const call of message.toolCalls ?? []) {
+      tokens += perMessage + estimateTokens(call.name) + estimateTokens(call.arguments);
+    }
+  } else if (message.role === 'tool') {
+    tokens += estimateTokens(message.name);
+  }
+  return tokens;
+}
+
+export function toolTokens(tools: readonly ToolSpec[]): number {
+  return tools.length === 0 ? 0 : estimateTokens(JSON.stringify(tools));
+}
+
+export interface FittedHistory {
+  messages: ChatMessage[];
+  /** Stored messages left out, oldest first, to fit the context window. */
+  omitted: number;
+  /** The estimate of what is sent, in tokens. */
+  tokens: number;
+}
+
+/**
+ * The messages a provider sees within `budget` tokens (the context window less the reply's
+ * reserve and the tools' schemas): the system prompt, the newest message (the user's, always),
+ * then whole earlier exchanges, newest first, as far as they fit. An exchange is a user message
+ * and the replies after it, so a tool call never loses its result and a reply never loses its
+ * question. When even the system prompt and the newest message do not fit, the turn is refused
+ * with `context_too_long` rather than sent to a model that would cut it or fail.
+ */
+export function fitHistory(
+  system: string | undefined,
+  history: readonly MessageView[],
+  budget: number,
+): FittedHistory {
+  const head: ChatMessage[] = system ? [{ role: 'system', content: system }] : [];
+  let tokens = head.reduce((sum, message) => sum + messageTokens(message), 0);
+  const exchanges = splitExchanges(history);
+  const newest = exchanges.pop();
+  const kept: ChatMessage[][] = [];
+  if (newest) {
+    const messages = newest.flatMap(providerMessages);
+    tokens += messages.reduce((sum, message) => sum + messageTokens(message), 0);
+    if (tokens > budget) {
+      throw new HearthError(
+        ErrorCode.contextTooLong,
+        `The message is about ${tokens} tokens with the system prompt, more than the ${budget} ` +
+          "the profile's model has room for (its contextTokens, less the reply's maxTokens and the tools). " +
+          'Shorten it, or raise contextTokens if the model takes more.',
+      );
+    }
+    kept.push(messages);
+  }
+  let omitted = 0;
+  for (let index = exchanges.length - 1; index >= 0; index -= 1) {
+    const exchange = exchanges[index] as MessageView[];
+    const messages = exchange.flatMap(providerMessages);
+    const cost = messages.reduce((sum, message) => sum + messageTokens(message), 0);
+    if (tokens + cost > budget) {
+      omitted = exchanges.slice(0, index + 1).reduce((sum, e) => sum + e.length, 0);
+      break;
+    }
+    tokens += cost;
+    kept.push(messages);
+  }
+  return { messages: [...head, ...kept.reverse().flat()], omitted, tokens };
+}
+
+/** Stored messages in exchanges: each user message with what follows it until the next. */
+function splitExchanges(history: readonly MessageView[]): MessageView[][] {
+  const exchanges: MessageView[][] = [];
+  for (const message of history) {
+    const current = exchanges.at(-1);
+    if (message.role === 'user' || !current) exchanges.push([message]);
+    else current.push(message);
+  }
+  return exchanges;
+}
