@@ -127,13 +127,7 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Run
     logger,
     source: {
       reserved: reservations.reserved,
-      detail: async (id) => {
-        const [conversation, messages] = await Promise.all([
-          store.getConversation(id),
-          store.listMessages(id),
-        ]);
-        return conversation && { conversation, messages };
-      },
+      detail: (id) => store.detail(id),
     },
   });
   const media = new ClusterMedia({

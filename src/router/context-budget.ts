@@ -17,6 +17,15 @@ export const defaultContextTokens: Record<ChatKind, number> = {
   'openai-compatible': 8_192,
 };
 
+/**
+ * Bytes of stored messages to read for a window of `contextTokens`: twice the most text that
+ * can fit (a token per 3 bytes), since messages are stored as JSON, whose quoting can double
+ * text at worst. Reading stops there, so a long conversation costs what its tail costs.
+ */
+export function historyBytes(contextTokens: number): number {
+  return contextTokens * 3 * 2;
+}
+
 /** Tokens set aside for the reply when the profile has no `maxTokens`: a quarter, at most 4,096. */
 export function replyReserve(contextTokens: number, maxTokens: number | undefined): number {
   return maxTokens ?? Math.min(4_096, Math.floor(contextTokens / 4));

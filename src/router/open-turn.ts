@@ -10,8 +10,13 @@ export interface OpenedTurn {
   userMessageId: string;
   assistantMessageId: string;
   profile: { id: string; model: string };
-  /** The conversation up to and including the new user message (not yet stored). */
+  /**
+   * The conversation's newest messages (as many as `historyBytes` allows), then the new user
+   * message (not yet stored).
+   */
   history: MessageView[];
+  /** Stored messages before the first of `history`, not read. */
+  earlier: number;
   /**
    * Stores the start of the turn in one commit: the conversation when it is new, the user's
    * message and an empty reply marked `streaming`. Until then nothing is written, so a
@@ -29,7 +34,15 @@ export async function openTurn(options: {
   store: TurnStore;
   conversationId: string | undefined;
   content: InputPart[];
-  profileFor: (conversation: ConversationView | undefined) => { id: string; model: string };
+  /**
+   * The profile for the conversation (if any), and how many bytes of stored messages the turn
+   * can use at most (0 for none).
+   */
+  profileFor: (conversation: ConversationView | undefined) => {
+    id: string;
+    model: string;
+    historyBytes: number;
+  };
 }): Promise<OpenedTurn> {
   const { store, content } = options;
   let existing: ConversationView | undefined;
@@ -55,9 +68,12 @@ export async function openTurn(options: {
     status: 'complete' as const,
     model: null,
   };
-  const earlier = existing ? await store.listMessages(existing.id) : [];
+  const recent =
+    existing && profile.historyBytes > 0
+      ? await store.recentMessages(existing.id, profile.historyBytes)
+      : { messages: [], earlier: 0 };
   const history: MessageView[] = [
-    ...earlier,
+    ...recent.messages,
     {
       ...user,
       turnId,
@@ -72,8 +88,9 @@ export async function openTurn(options: {
     turnId,
     userMessageId,
     assistantMessageId,
-    profile,
+    profile: { id: profile.id, model: profile.model },
     history,
+    earlier: recent.earlier,
     persist: () =>
       store.openTurn({
         ...(!existing && {

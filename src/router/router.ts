@@ -3,7 +3,7 @@ import type { Logger } from '../common/logger.ts';
 import type { ContentPart, InputPart } from '../common/protocol.ts';
 import { replyContent, type ActiveTurn, type StopReason, type TurnState } from './active-turn.ts';
 import type { EventSink } from './event-sink.ts';
-import { fitHistory, replyReserve, toolTokens } from './context-budget.ts';
+import { fitHistory, historyBytes, replyReserve, toolTokens } from './context-budget.ts';
 import { streamImageTurn, type ImageTurn, type MediaSink } from './image-turn.ts';
 import type { LifecycleContext } from './turn-lifecycle.ts';
 import { openTurn, type OpenedTurn } from './open-turn.ts';
@@ -125,7 +125,11 @@ export class Router {
       { conversationId: input.conversationId, content: input.content },
       (conversation) => {
         resolved = this.#options.profiles.resolve(input.profile, conversation?.profile);
-        return { id: resolved.id, model: resolved.profile.model };
+        return {
+          id: resolved.id,
+          model: resolved.profile.model,
+          historyBytes: historyBytes(resolved.contextTokens),
+        };
       },
     );
     const { profile, choices, contextTokens } = resolved as NonNullable<typeof resolved>;
@@ -137,7 +141,7 @@ export class Router {
     );
     const turn: ActiveTurn = {
       ...this.#state(opened),
-      omittedMessages: fitted.omitted,
+      omittedMessages: opened.earlier + fitted.omitted,
       choices,
       request: {
         model: profile.model,
@@ -177,9 +181,11 @@ export class Router {
   async acceptImage(input: ImageInput): Promise<AcceptedTurn> {
     const resolved = this.#options.profiles.resolveImage(input.profile);
     const content: InputPart[] = [{ type: 'text', text: input.prompt }];
+    // An image model is sent the prompt alone: no history is read.
     const opened = await this.#open({ conversationId: input.conversationId, content }, () => ({
       id: resolved.id,
       model: resolved.profile.model,
+      historyBytes: 0,
     }));
     // Held while it is stored; `#register` below marks it busy for the turn.
     this.#opening.add(opened.conversationId);

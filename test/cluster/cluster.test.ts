@@ -231,6 +231,45 @@ describe('a split Hearth: one central service, two gateways, one Redis', () => {
     ]);
   });
 
+  it('a long conversation on a gateway reads only its tail from the central service and sends what fits', async () => {
+    await using one = await connectClient(cluster.wsUrls[0]!, adminToken);
+    const changed = await api('/profiles/second', {
+      method: 'PUT',
+      body: { provider: 'double', model: 'other-model', contextTokens: 600, maxTokens: 100 },
+    });
+    expect(changed.status).toBe(200);
+    await one.waitFor((f) => f.type === 'config.changed');
+    let conversationId: string | undefined;
+    let started: Frame | undefined;
+    for (const letter of ['a', 'b', 'c']) {
+      // About 204 tokens a message with its reply: two exchanges fit in 500, three do not.
+      double.enqueue({ type: 'text', chunks: ['ok'] });
+      const ack = await one.request({
+        type: 'chat.send',
+        profile: 'second',
+        content: say(letter.repeat(600)),
+        ...(conversationId !== undefined && { conversationId }),
+      });
+      conversationId = String(ack.conversationId);
+      await one.waitFor((f) => f.type === 'turn.done' && f.turnId === ack.turnId);
+      started = one.frames.find((f) => f.type === 'turn.started' && f.turnId === ack.turnId);
+    }
+    expect(started).toMatchObject({ omittedMessages: 2 });
+    const sent = double.requests.at(-1)?.body.messages.map((m: any) => m.content.slice(0, 1));
+    expect(sent).toEqual(['b', 'o', 'c']);
+    // The central service answers the tail within a byte budget, starting at a user message.
+    const tail = await api(`/cluster/conversations/${conversationId}/history?maxBytes=700`);
+    expect(tail.status).toBe(200);
+    expect(tail.body.messages.map((m: any) => m.role)).toEqual(['user', 'assistant']);
+    expect(tail.body.earlier).toBe(4);
+    const none = await api(`/cluster/conversations/${conversationId}/history?maxBytes=0`);
+    expect(none.body).toMatchObject({
+      conversation: { id: conversationId },
+      messages: [],
+      earlier: 0,
+    });
+  });
+
   it('a new token added through the API lets its holder in on every gateway', async () => {
     // The central service reads the token from its environment; gateways learn only its hash.
     await cluster.stop();

@@ -169,6 +169,31 @@ export function clusterRoutes(api: ClusterApi): ApiRoute[] {
       },
     }),
     defineRoute({
+      method: 'GET',
+      path: '/cluster/conversations/:id/history',
+      operationId: 'getRecentHistory',
+      summary: 'A conversation and its newest messages, for the next turn',
+      description:
+        'The newest messages whose stored content takes at most `maxBytes`, starting at a user ' +
+        'message, and how many earlier ones there are; `maxBytes` 0 gives the conversation alone.',
+      tag,
+      access: 'admin',
+      params: z.object({ id: idText }),
+      query: z.strictObject({ maxBytes: z.coerce.number().int().nonnegative() }),
+      errors: [ErrorCode.unknownConversation],
+      response: { status: 200, description: 'The conversation and its tail', schema: anyObject },
+      handle: ({ params, query }) => {
+        const conversation = api.store.getConversation(params.id);
+        if (!conversation)
+          throw new HearthError(ErrorCode.unknownConversation, `No conversation ${params.id}`);
+        const recent =
+          query.maxBytes > 0
+            ? api.store.recentMessages(params.id, query.maxBytes)
+            : { messages: [], earlier: 0 };
+        return { conversation, ...recent };
+      },
+    }),
+    defineRoute({
       method: 'PUT',
       path: '/cluster/conversations/:id/seq',
       operationId: 'reserveSeq',

@@ -1,12 +1,11 @@
 import type { ConversationView, MessageView } from '../../../common/protocol.ts';
 import { ErrorCode, HearthError } from '../../../common/errors.ts';
-import type { MessageUpdate } from '../store/conversation-store.ts';
+import type { MessageUpdate, RecentMessages } from '../store/conversation-store.ts';
 import type { TurnRecord, TurnStore } from '../store/turn-store.ts';
 import type { CentralClient } from './central-client.ts';
 
-interface Detail {
+interface History extends RecentMessages {
   conversation: ConversationView;
-  messages: MessageView[];
 }
 
 /**
@@ -16,19 +15,31 @@ interface Detail {
  */
 export class RemoteTurnStore implements TurnStore {
   readonly #client: CentralClient;
-  /** A detail being read, shared by the reads of one step (conversation, then its messages). */
-  readonly #reading = new Map<string, Promise<Detail | undefined>>();
 
   constructor(client: CentralClient) {
     this.#client = client;
   }
 
   async getConversation(id: string): Promise<ConversationView | undefined> {
-    return (await this.#detail(id))?.conversation;
+    return (await this.#history(id, 0))?.conversation;
   }
 
-  async listMessages(conversationId: string): Promise<MessageView[]> {
-    return (await this.#detail(conversationId))?.messages ?? [];
+  async recentMessages(conversationId: string, maxBytes: number): Promise<RecentMessages> {
+    const history = await this.#history(conversationId, maxBytes);
+    return history
+      ? { messages: history.messages, earlier: history.earlier }
+      : { messages: [], earlier: 0 };
+  }
+
+  /** The conversation with every message, for a snapshot; undefined when there is none. */
+  async detail(
+    id: string,
+  ): Promise<{ conversation: ConversationView; messages: MessageView[] } | undefined> {
+    return this.#absentIfUnknown(
+      this.#client.get<{ conversation: ConversationView; messages: MessageView[] }>(
+        `/conversations/${encodeURIComponent(id)}`,
+      ),
+    );
   }
 
   async openTurn(record: TurnRecord): Promise<void> {
@@ -39,20 +50,21 @@ export class RemoteTurnStore implements TurnStore {
     await this.#client.put(`/cluster/messages/${encodeURIComponent(id)}`, update);
   }
 
-  #detail(id: string): Promise<Detail | undefined> {
-    const reading = this.#reading.get(id);
-    if (reading) return reading;
-    const read = this.#client
-      .get<Detail>(`/conversations/${encodeURIComponent(id)}`)
-      .catch((error: unknown) => {
-        if (error instanceof HearthError && error.code === ErrorCode.unknownConversation)
-          return undefined;
-        throw error;
-      });
-    this.#reading.set(id, read);
-    // Kept until the step that asked has read it twice, no longer.
-    const forget = () => setImmediate(() => this.#reading.delete(id));
-    read.then(forget, forget);
-    return read;
+  #history(id: string, maxBytes: number): Promise<History | undefined> {
+    return this.#absentIfUnknown(
+      this.#client.get<History>(
+        `/cluster/conversations/${encodeURIComponent(id)}/history?maxBytes=${maxBytes}`,
+      ),
+    );
+  }
+
+  async #absentIfUnknown<T>(read: Promise<T>): Promise<T | undefined> {
+    try {
+      return await read;
+    } catch (error) {
+      if (error instanceof HearthError && error.code === ErrorCode.unknownConversation)
+        return undefined;
+      throw error;
+    }
   }
 }

@@ -68,6 +68,13 @@ export interface NewMessage {
   model: string | null;
 }
 
+/** The tail of a conversation (see `recentMessages`). */
+export interface RecentMessages {
+  messages: MessageView[];
+  /** Messages before the first of `messages`. */
+  earlier: number;
+}
+
 export interface MessageUpdate {
   content: ContentPart[];
   status: MessageStatus;
@@ -135,6 +142,10 @@ export class SqliteConversationStore implements ConversationStore, ConversationL
       ),
       touchConversation: db.prepare('UPDATE conversations SET updated_at = ? WHERE id = ?'),
       listMessages: db.prepare('SELECT * FROM messages WHERE conversation_id = ? ORDER BY rowid'),
+      newestMessages: db.prepare(
+        'SELECT *, length(CAST(content AS BLOB)) AS bytes FROM messages WHERE conversation_id = ? ORDER BY rowid DESC',
+      ),
+      countMessages: db.prepare('SELECT count(*) AS n FROM messages WHERE conversation_id = ?'),
       insertMessage: db.prepare(
         `INSERT INTO messages (id, conversation_id, turn_id, role, content, status, profile, model, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -184,6 +195,27 @@ export class SqliteConversationStore implements ConversationStore, ConversationL
     return (this.#run('listMessages').all(conversationId) as unknown as MessageRow[]).map(
       toMessage,
     );
+  }
+
+  /**
+   * The newest messages whose stored content takes at most `maxBytes` together, oldest first,
+   * starting at a user message (a reply without its question is left out with what came
+   * before), and how many earlier ones there are. Rows are read newest first and reading stops
+   * at the budget, so a long conversation costs what its tail costs.
+   */
+  recentMessages(conversationId: string, maxBytes: number): RecentMessages {
+    const rows: MessageRow[] = [];
+    let bytes = 0;
+    for (const row of this.#run('newestMessages').iterate(conversationId) as Iterable<
+      MessageRow & { bytes: number }
+    >) {
+      bytes += row.bytes;
+      if (bytes > maxBytes) break;
+      rows.push(row);
+    }
+    while (rows.length > 0 && rows.at(-1)?.role !== 'user') rows.pop();
+    const { n } = this.#run('countMessages').get(conversationId) as { n: number };
+    return { messages: rows.reverse().map(toMessage), earlier: n - rows.length };
   }
 
   insertMessage(input: NewMessage): MessageView {

@@ -13,7 +13,7 @@ export function writeTurnRecord(store: SqliteConversationStore, record: TurnReco
 export function localTurnStore(store: SqliteConversationStore): TurnStore {
   return {
     getConversation: (id) => settle(() => store.getConversation(id)),
-    listMessages: (id) => settle(() => store.listMessages(id)),
+    recentMessages: (id, maxBytes) => settle(() => store.recentMessages(id, maxBytes)),
     openTurn: (record) => settle(() => writeTurnRecord(store, record)),
     updateMessage: (id, update) => settle(() => store.updateMessage(id, update)),
   };

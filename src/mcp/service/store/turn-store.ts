@@ -1,5 +1,5 @@
-import type { ConversationView, MessageView } from '../../../common/protocol.ts';
-import type { MessageUpdate, NewMessage } from './conversation-store.ts';
+import type { ConversationView } from '../../../common/protocol.ts';
+import type { MessageUpdate, NewMessage, RecentMessages } from './conversation-store.ts';
 
 /** The start of a turn, written in one commit. */
 export interface TurnRecord {
@@ -17,7 +17,8 @@ export interface TurnRecord {
  */
 export interface TurnStore {
   getConversation(id: string): Promise<ConversationView | undefined>;
-  listMessages(conversationId: string): Promise<MessageView[]>;
+  /** The newest messages within `maxBytes` of stored content (SqliteConversationStore.recentMessages). */
+  recentMessages(conversationId: string, maxBytes: number): Promise<RecentMessages>;
   /**
    * Stores the start of a turn: the conversation when new, the user's message and the empty
    * reply, all or nothing. Rejects with `busy` when another reply in the conversation still
