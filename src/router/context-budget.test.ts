@@ -23,6 +23,9 @@ function stored(
   };
 }
 
+/** A window with room for `tokens` of history: nothing kept for a reply or tools. */
+const within = (tokens: number) => ({ tokens, reply: 0, tools: 0 });
+
 /** A text of `tokens` tokens by the estimate (3 ASCII bytes each), less a message's 4. */
 const sized = (tokens: number, mark = 'x') => mark + 'x'.repeat((tokens - 4) * 3 - 1);
 
@@ -57,7 +60,7 @@ describe('toolTokens', () => {
 describe('fitHistory', () => {
   it('sends everything when it fits', () => {
     const history = [stored('user', 'hi'), stored('assistant', 'hello'), stored('user', 'again')];
-    const fitted = fitHistory('Be brief.', history, 1000);
+    const fitted = fitHistory('Be brief.', history, within(1000));
     expect(fitted.omitted).toBe(0);
     expect(fitted.messages).toEqual([
       { role: 'system', content: 'Be brief.' },
@@ -77,7 +80,7 @@ describe('fitHistory', () => {
       stored('user', sized(100, '3')),
     ];
     // The newest (100) and one exchange (200) fit in 350; a second exchange does not.
-    const fitted = fitHistory(undefined, history, 350);
+    const fitted = fitHistory(undefined, history, within(350));
     expect(fitted.messages.map((m) => m.content.slice(0, 1))).toEqual(['2', 'B', '3']);
     expect(fitted.omitted).toBe(2);
     expect(fitted.tokens).toBe(300);
@@ -90,7 +93,7 @@ describe('fitHistory', () => {
       { type: 'text', text: sized(100, 'R') },
     ]);
     const history = [stored('user', sized(100, '1')), toolReply, stored('user', sized(50, '2'))];
-    const all = fitHistory(undefined, history, 1000);
+    const all = fitHistory(undefined, history, within(1000));
     expect(all.messages.map((m) => m.role)).toEqual([
       'user',
       'assistant',
@@ -98,7 +101,7 @@ describe('fitHistory', () => {
       'assistant',
       'user',
     ]);
-    const cut = fitHistory(undefined, history, 200);
+    const cut = fitHistory(undefined, history, within(200));
     expect(cut.messages.map((m) => m.role)).toEqual(['user']);
     expect(cut.omitted).toBe(2);
   });
@@ -109,7 +112,7 @@ describe('fitHistory', () => {
       stored('assistant', sized(1000), 'streaming'),
       stored('user', 'second'),
     ];
-    const fitted = fitHistory(undefined, history, 100);
+    const fitted = fitHistory(undefined, history, within(100));
     expect(fitted.messages).toEqual([
       { role: 'user', content: 'first' },
       { role: 'user', content: 'second' },
@@ -123,9 +126,37 @@ describe('fitHistory', () => {
       stored('assistant', 'hello'),
       stored('user', sized(120)),
     ];
-    expect(() => fitHistory('Be brief.', history, 120)).toThrow(
+    // "Be brief." is 3 tokens and 4 for the message: 127 with the newest message.
+    expect(() => fitHistory('Be brief.', history, within(126))).toThrow(
       expect.objectContaining({ code: 'context_too_long' }),
     );
-    expect(fitHistory('Be brief.', history, 131).messages).toHaveLength(2);
+    expect(fitHistory('Be brief.', history, within(127)).messages).toHaveLength(2);
+  });
+
+  it("says what the window holds when it refuses: the reply's reserve and the tools", () => {
+    const history = [stored('user', sized(100))];
+    expect(() => fitHistory(undefined, history, { tokens: 4096, reply: 4000, tools: 50 })).toThrow(
+      expect.objectContaining({
+        code: 'context_too_long',
+        message: expect.stringMatching(
+          /window of 4096 .*4000 are kept for the reply \(maxTokens\), 50 for the tools' schemas, which leaves 46/,
+        ),
+      }),
+    );
+    expect(fitHistory(undefined, history, { tokens: 4096, reply: 3946, tools: 50 }).tokens).toBe(
+      100,
+    );
+  });
+
+  it('leaves out replies with no question before them', () => {
+    const history = [
+      stored('assistant', 'orphan'),
+      stored('user', 'q'),
+      stored('assistant', 'a'),
+      stored('user', 'now'),
+    ];
+    const fitted = fitHistory(undefined, history, within(1000));
+    expect(fitted.messages.map((m) => m.content)).toEqual(['q', 'a', 'now']);
+    expect(fitted.omitted).toBe(1);
   });
 });

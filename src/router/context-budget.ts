@@ -5,10 +5,11 @@ import type { MessageView } from '../common/protocol.ts';
 import { providerMessages } from './history.ts';
 
 /**
- * A model's context window when its profile does not set `contextTokens`: the provider's
- * documented default where it has one (Ollama's `num_ctx` is 4,096), a common size for
- * servers that load whatever their operator chose (llama.cpp, vLLM, LM Studio), and the
- * smaller windows of current hosted models.
+ * A model's context window when its profile does not set `contextTokens`: for Ollama, the
+ * smallest default its versions use (2,048 in old ones, 4,096 since, and more where recent ones
+ * size it by GPU memory); for servers that load whatever their operator chose (llama.cpp,
+ * vLLM, LM Studio), a common size; for hosted models, the smaller windows of current ones. A
+ * server set up for more is used fully only with `contextTokens` set to match.
  */
 export const defaultContextTokens: Record<ChatKind, number> = {
   openai: 128_000,
@@ -31,10 +32,21 @@ export function replyReserve(contextTokens: number, maxTokens: number | undefine
   return maxTokens ?? Math.min(4_096, Math.floor(contextTokens / 4));
 }
 
+/** What a turn's request has to fit in, in tokens. */
+export interface ContextWindow {
+  /** The model's whole window. */
+  tokens: number;
+  /** Set aside for the reply. */
+  reply: number;
+  /** The tools' schemas, sent with every round. */
+  tools: number;
+}
+
 /**
  * Tokens of `text` as Hearth estimates them without the model's tokenizer: one per three bytes
  * of UTF-8. English runs about four characters to a token and most other scripts fewer bytes
- * per token than three, so the estimate errs high: a history that fits by it fits the model.
+ * per token than three, so the estimate usually errs high. It can err low for text that some
+ * tokenizers split finely (long runs of digits, emoji), which the reply's reserve absorbs.
  */
 export function estimateTokens(text: string): number {
   return Math.ceil(Buffer.byteLength(text, 'utf8') / 3);
@@ -68,18 +80,20 @@ export interface FittedHistory {
 }
 
 /**
- * The messages a provider sees within `budget` tokens (the context window less the reply's
- * reserve and the tools' schemas): the system prompt, the newest message (the user's, always),
- * then whole earlier exchanges, newest first, as far as they fit. An exchange is a user message
- * and the replies after it, so a tool call never loses its result and a reply never loses its
- * question. When even the system prompt and the newest message do not fit, the turn is refused
- * with `context_too_long` rather than sent to a model that would cut it or fail.
+ * The messages a provider sees within the window (less the reply's reserve and the tools'
+ * schemas): the system prompt, the newest message (the user's, always), then whole earlier
+ * exchanges, newest first, as far as they fit. An exchange is a user message and the replies
+ * after it, so a tool call never loses its result and a reply never loses its question; replies
+ * with no question before them are left out. When even the system prompt and the newest message
+ * do not fit, the turn is refused with `context_too_long` rather than sent to a model that would
+ * cut it or fail.
  */
 export function fitHistory(
   system: string | undefined,
   history: readonly MessageView[],
-  budget: number,
+  window: ContextWindow,
 ): FittedHistory {
+  const budget = window.tokens - window.reply - window.tools;
   const head: ChatMessage[] = system ? [{ role: 'system', content: system }] : [];
   let tokens = head.reduce((sum, message) => sum + messageTokens(message), 0);
   const exchanges = splitExchanges(history);
@@ -88,14 +102,7 @@ export function fitHistory(
   if (newest) {
     const messages = newest.flatMap(providerMessages);
     tokens += messages.reduce((sum, message) => sum + messageTokens(message), 0);
-    if (tokens > budget) {
-      throw new HearthError(
-        ErrorCode.contextTooLong,
-        `The message is about ${tokens} tokens with the system prompt, more than the ${budget} ` +
-          "the profile's model has room for (its contextTokens, less the reply's maxTokens and the tools). " +
-          'Shorten it, or raise contextTokens if the model takes more.',
-      );
-    }
+    if (tokens > budget) throw tooLong(tokens, window);
     kept.push(messages);
   }
   let omitted = 0;
@@ -103,7 +110,7 @@ export function fitHistory(
     const exchange = exchanges[index] as MessageView[];
     const messages = exchange.flatMap(providerMessages);
     const cost = messages.reduce((sum, message) => sum + messageTokens(message), 0);
-    if (tokens + cost > budget) {
+    if (exchange[0]?.role !== 'user' || tokens + cost > budget) {
       omitted = exchanges.slice(0, index + 1).reduce((sum, e) => sum + e.length, 0);
       break;
     }
@@ -111,6 +118,18 @@ export function fitHistory(
     kept.push(messages);
   }
   return { messages: [...head, ...kept.reverse().flat()], omitted, tokens };
+}
+
+function tooLong(tokens: number, window: ContextWindow): HearthError {
+  const room = Math.max(0, window.tokens - window.reply - window.tools);
+  const tools = window.tools > 0 ? `, ${window.tools} for the tools' schemas` : '';
+  return new HearthError(
+    ErrorCode.contextTooLong,
+    `The message is about ${tokens} tokens with the system prompt. The profile's model has a ` +
+      `window of ${window.tokens} tokens (contextTokens): ${window.reply} are kept for the reply ` +
+      `(maxTokens)${tools}, which leaves ${room}. Shorten the message, or give the profile a ` +
+      'larger contextTokens if the model takes more.',
+  );
 }
 
 /** Stored messages in exchanges: each user message with what follows it until the next. */

@@ -52,6 +52,17 @@ describe('ProfileResolver context window', () => {
     expect(resolver.resolve('p', undefined).contextTokens).toBe(8_192);
   });
 
+  it('raises a default window to twice the replies the profile asks for', () => {
+    const resolver = resolverFor({ p: { provider: 'local', model: 'm', maxTokens: 4096 } });
+    expect(resolver.resolve('p', undefined).contextTokens).toBe(8192);
+  });
+
+  it('refuses at start a maxTokens that leaves the set window no room', () => {
+    expect(() =>
+      resolverFor({ p: { provider: 'local', model: 'm', contextTokens: 4096, maxTokens: 4096 } }),
+    ).toThrow(/is 4096, which leaves no room in the context window/);
+  });
+
   it('refuses a window too small to hold anything at start', () => {
     expect(() => resolverFor({ p: { provider: 'local', model: 'm', contextTokens: 100 } })).toThrow(
       /contextTokens/,

@@ -41,6 +41,20 @@ export interface ProfileSummary {
   kind: 'chat' | 'image';
 }
 
+/**
+ * The window a profile's history is fitted to: its `contextTokens`; else the smallest default
+ * of its providers' kinds (a fallback takes the same request), raised to twice its `maxTokens`,
+ * since a profile that asks for replies that long runs on a server set up for more.
+ */
+export function contextTokensOf(config: HearthConfig, profile: ProfileConfig): number {
+  if (profile.contextTokens !== undefined) return profile.contextTokens;
+  const defaults = [profile.provider, ...profile.fallback.map((f) => f.provider)].map((id) => {
+    const kind = config.providers[id]?.kind;
+    return kind && !isImageKind(kind) ? defaultContextTokens[kind] : Infinity;
+  });
+  return Math.max(Math.min(...defaults), 2 * (profile.maxTokens ?? 0));
+}
+
 /** Turns a requested profile id (or none) into a profile and its providers, from the live config. */
 export class ProfileResolver {
   readonly #config: () => HearthConfig;
@@ -123,15 +137,7 @@ export class ProfileResolver {
         return { provider, model: entry.model };
       },
     );
-    const contextTokens =
-      profile.contextTokens ??
-      Math.min(
-        ...[profile.provider, ...profile.fallback.map((f) => f.provider)].map((providerId) => {
-          const kind = config.providers[providerId]?.kind;
-          return kind && !isImageKind(kind) ? defaultContextTokens[kind] : Infinity;
-        }),
-      );
-    return { id, profile, choices, contextTokens };
+    return { id, profile, choices, contextTokens: contextTokensOf(config, profile) };
   }
 
   resolveImage(requested: string | undefined): ResolvedImageProfile {

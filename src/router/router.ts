@@ -134,11 +134,11 @@ export class Router {
     );
     const { profile, choices, contextTokens } = resolved as NonNullable<typeof resolved>;
     const tools = this.#options.tools.forProfile(profile.tools, profile.toolMode);
-    const fitted = fitHistory(
-      profile.system,
-      opened.history,
-      contextTokens - replyReserve(contextTokens, profile.maxTokens) - toolTokens(toolSpecs(tools)),
-    );
+    const fitted = fitHistory(profile.system, opened.history, {
+      tokens: contextTokens,
+      reply: replyReserve(contextTokens, profile.maxTokens),
+      tools: toolTokens(toolSpecs(tools)),
+    });
     const turn: ActiveTurn = {
       ...this.#state(opened),
       omittedMessages: opened.earlier + fitted.omitted,

@@ -303,7 +303,7 @@ describe('web page', () => {
     expect(await statuses.allTextContents()).toEqual([
       '',
       '',
-      'The model was not sent the 2 oldest messages: they do not fit its context window.',
+      'The 2 oldest messages were not sent to the model: the conversation no longer fits its context window.',
     ]);
 
     const tooLong = 'x'.repeat(2000);

@@ -266,7 +266,7 @@ describe('a split Hearth: one central service, two gateways, one Redis', () => {
     expect(none.body).toMatchObject({
       conversation: { id: conversationId },
       messages: [],
-      earlier: 0,
+      earlier: 6,
     });
   });
 

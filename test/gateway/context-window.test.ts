@@ -81,6 +81,23 @@ describe('a long conversation and the context window', () => {
     expect(messageCount(conversationId)).toBe(6);
   });
 
+  it('counts, in omittedMessages, the messages storage was not asked for and those left out after', async () => {
+    await using client = await connectClient(h.wsUrl, adminToken);
+    // A 600-token window reads 3,600 bytes of stored messages (twice what can fit): of seven
+    // exchanges of about 650 bytes, the oldest are never read from storage.
+    let conversationId: string | undefined;
+    for (let index = 0; index < 7; index += 1) {
+      const { ack } = await turn(client, `${index}${'q'.repeat(599)}`, conversationId);
+      conversationId = String(ack.conversationId);
+    }
+    const last = await turn(client, `7${'q'.repeat(599)}`, conversationId);
+    const sent = (double.requests.at(-1)?.body as { messages: Array<{ role: string }> }).messages;
+    // Stored before the turn: 14; sent: the system prompt, two exchanges... and the new message.
+    expect(sent.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
+    expect(last.started).toMatchObject({ omittedMessages: 14 - 2 });
+    expect(messageCount(String(conversationId))).toBe(16);
+  });
+
   it('refuses a message that alone does not fit, with context_too_long, storing nothing', async () => {
     await using client = await connectClient(h.wsUrl, adminToken);
     const first = await turn(client, 'hello');

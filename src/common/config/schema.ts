@@ -198,6 +198,17 @@ export const configSchema = z
   })
   .superRefine((config, ctx) => {
     for (const [id, profile] of Object.entries(config.profiles)) {
+      if (
+        profile.contextTokens !== undefined &&
+        profile.maxTokens !== undefined &&
+        profile.maxTokens >= profile.contextTokens
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['profiles', id, 'maxTokens'],
+          message: `is ${profile.maxTokens}, which leaves no room in the context window (contextTokens ${profile.contextTokens}) for the conversation`,
+        });
+      }
       if (!(profile.provider in config.providers)) {
         ctx.addIssue({
           code: 'custom',

@@ -681,9 +681,7 @@ function applyEvent(event) {
         error: null,
         profile: event.profile ?? null,
         model: event.model ?? null,
-        ...(event.omittedMessages > 0 && {
-          note: `The model was not sent the ${event.omittedMessages} oldest messages: they do not fit its context window.`,
-        }),
+        ...(event.omittedMessages > 0 && { note: omittedNote(event.omittedMessages) }),
       });
       state.runningTurnId = event.turnId;
       state.stopping = false;
@@ -777,9 +775,13 @@ function applyEvent(event) {
           : event.finishReason === 'interrupted'
             ? 'interrupted'
             : 'complete';
-      if (event.finishReason === 'length')
-        message.note = 'Cut short: the reply hit its length limit.';
-      if (event.finishReason === 'content_filter') message.note = 'Cut short by a content filter.';
+      const cut =
+        event.finishReason === 'length'
+          ? 'Cut short: the reply hit its length limit.'
+          : event.finishReason === 'content_filter'
+            ? 'Cut short by a content filter.'
+            : undefined;
+      if (cut) message.note = message.note ? `${cut} ${message.note}` : cut;
       updateMessageView(message);
       endTurn(event.turnId);
       break;
@@ -798,6 +800,12 @@ function applyEvent(event) {
   }
   scrollToEnd(stick);
   saveSoon();
+}
+
+/** Why the model did not see the whole conversation (`turn.started.omittedMessages`). */
+function omittedNote(count) {
+  const what = count === 1 ? 'The oldest message was' : `The ${count} oldest messages were`;
+  return `${what} not sent to the model: the conversation no longer fits its context window.`;
 }
 
 function endTurn(turnId) {

@@ -186,11 +186,7 @@ export function clusterRoutes(api: ClusterApi): ApiRoute[] {
         const conversation = api.store.getConversation(params.id);
         if (!conversation)
           throw new HearthError(ErrorCode.unknownConversation, `No conversation ${params.id}`);
-        const recent =
-          query.maxBytes > 0
-            ? api.store.recentMessages(params.id, query.maxBytes)
-            : { messages: [], earlier: 0 };
-        return { conversation, ...recent };
+        return { conversation, ...api.store.recentMessages(params.id, query.maxBytes) };
       },
     }),
     defineRoute({

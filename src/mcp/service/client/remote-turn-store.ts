@@ -15,16 +15,24 @@ interface History extends RecentMessages {
  */
 export class RemoteTurnStore implements TurnStore {
   readonly #client: CentralClient;
+  /**
+   * A read under way, shared by the reads of one step: `getConversation` asks for the tail
+   * the last turn wanted, so that `recentMessages` right after it, for a turn of the same
+   * profile, needs no second round trip.
+   */
+  readonly #reading = new Map<string, { maxBytes: number; read: Promise<History | undefined> }>();
+  #lastMaxBytes = 0;
 
   constructor(client: CentralClient) {
     this.#client = client;
   }
 
   async getConversation(id: string): Promise<ConversationView | undefined> {
-    return (await this.#history(id, 0))?.conversation;
+    return (await this.#history(id, this.#lastMaxBytes))?.conversation;
   }
 
   async recentMessages(conversationId: string, maxBytes: number): Promise<RecentMessages> {
+    this.#lastMaxBytes = maxBytes;
     const history = await this.#history(conversationId, maxBytes);
     return history
       ? { messages: history.messages, earlier: history.earlier }
@@ -51,11 +59,18 @@ export class RemoteTurnStore implements TurnStore {
   }
 
   #history(id: string, maxBytes: number): Promise<History | undefined> {
-    return this.#absentIfUnknown(
+    const reading = this.#reading.get(id);
+    if (reading?.maxBytes === maxBytes) return reading.read;
+    const read = this.#absentIfUnknown(
       this.#client.get<History>(
         `/cluster/conversations/${encodeURIComponent(id)}/history?maxBytes=${maxBytes}`,
       ),
     );
+    this.#reading.set(id, { maxBytes, read });
+    // Kept until the step that asked has read it twice, no longer.
+    const forget = () => setImmediate(() => this.#reading.delete(id));
+    read.then(forget, forget);
+    return read;
   }
 
   async #absentIfUnknown<T>(read: Promise<T>): Promise<T | undefined> {

@@ -49,6 +49,8 @@ describe('recentMessages', () => {
     // "second answer" fits, but not its question: it goes too, so the tail starts at a question.
     expect(recent.messages.map((m) => m.content)).toEqual([text('three'), text('third answer')]);
     expect(recent.earlier).toBe(4);
+    // Reading stopped early; the statement reads again from the start the next time.
+    expect(store.recentMessages(conversationId, budget)).toEqual(recent);
   });
 
   it('reads everything when it fits, and nothing from a budget smaller than the newest message', () => {
