@@ -48,21 +48,10 @@ function assistantMessages(content: readonly ContentPart[]): ChatMessage[] {
 }
 
 /**
- * The messages a provider sees: the profile's system prompt, then the conversation. Replies
- * that were cut short keep what the user saw; replies with nothing in them are left out, so the
- * model never sees an empty assistant turn.
+ * What one stored message becomes for a provider (context-budget.ts puts them together): none
+ * for a reply still streaming. Replies that were cut short keep what the user saw; replies with
+ * nothing in them give nothing, so the model never sees an empty assistant turn.
  */
-export function buildChatMessages(
-  system: string | undefined,
-  history: readonly MessageView[],
-): ChatMessage[] {
-  const messages: ChatMessage[] = [];
-  if (system) messages.push({ role: 'system', content: system });
-  for (const message of history) messages.push(...providerMessages(message));
-  return messages;
-}
-
-/** What one stored message becomes for a provider: none for a reply still streaming. */
 export function providerMessages(message: MessageView): ChatMessage[] {
   if (message.status === 'streaming') return [];
   if (message.role === 'user') return [{ role: 'user', content: textOf(message.content) }];

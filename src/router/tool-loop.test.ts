@@ -8,7 +8,7 @@ import { SqliteConversationStore } from '../mcp/service/store/conversation-store
 import { openDatabase } from '../mcp/service/store/database.ts';
 import { localTurnStore } from '../mcp/service/store/local-turn-store.ts';
 import { conversationSnapshot } from './snapshot.ts';
-import { buildChatMessages } from './history.ts';
+import { providerMessages } from './history.ts';
 import { ProfileResolver } from './profiles.ts';
 import { Router } from './router.ts';
 import { builtinTools } from './tools/builtin/index.ts';
@@ -171,7 +171,7 @@ describe('the tool loop', () => {
       'text',
     ]);
     // The stored reply rebuilds into exactly what the provider saw in the last round.
-    expect(buildChatMessages(undefined, messages).slice(1)).toEqual([
+    expect(messages.flatMap(providerMessages).slice(1)).toEqual([
       ...third.messages.slice(1),
       { role: 'assistant', content: 'It is 43.' },
     ]);
@@ -238,7 +238,7 @@ describe('the tool loop', () => {
     const { messages } = await done;
     expect(events.at(-1)).toMatchObject({ type: 'turn.done', finishReason: 'cancelled' });
     expect(messages[1]?.status).toBe('cancelled');
-    expect(buildChatMessages(undefined, messages)).toEqual([
+    expect(messages.flatMap(providerMessages)).toEqual([
       { role: 'user', content: 'go' },
       { role: 'assistant', content: 'Waiting.' },
     ]);
