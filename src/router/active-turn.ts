@@ -1,5 +1,6 @@
 import type { ChatRequest, ProviderEvent } from '../adapters/provider.ts';
 import type { ContentPart } from '../common/protocol.ts';
+import type { ContextWindow } from './context-budget.ts';
 import type { ProviderChoice } from './profiles.ts';
 import type { Tool } from './tools/tool.ts';
 
@@ -34,6 +35,13 @@ export interface ActiveTurn extends TurnState {
   request: ChatRequest;
   tools: ReadonlyMap<string, Tool>;
   maxToolRounds: number;
+  /** What every round's request must fit in (context-budget.ts). */
+  window: ContextWindow;
+  /**
+   * Messages of earlier exchanges in `request.messages`, right after the system prompt, that a
+   * later round may still drop, oldest first, when the turn's tool results outgrow the window.
+   */
+  earlierMessages: number;
   /** The first provider call, started before the turn was stored; read by the first round. */
   prefetched?: AsyncIterator<ProviderEvent> | undefined;
 }

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { ContentPart, MessageView } from '../common/protocol.ts';
-import { estimateTokens, fitHistory, replyReserve, toolTokens } from './context-budget.ts';
+import {
+  dropEarlier,
+  estimateTokens,
+  fitHistory,
+  limitToolResult,
+  replyReserve,
+  toolResultBytes,
+  toolTokens,
+} from './context-budget.ts';
+import type { ChatMessage } from '../adapters/provider.ts';
 
 let nextId = 0;
 function stored(
@@ -158,5 +167,52 @@ describe('fitHistory', () => {
     const fitted = fitHistory(undefined, history, within(1000));
     expect(fitted.messages.map((m) => m.content)).toEqual(['q', 'a', 'now']);
     expect(fitted.omitted).toBe(1);
+  });
+});
+
+describe('limitToolResult', () => {
+  it('leaves a result that fits alone, and cuts a longer one between characters, saying so', () => {
+    expect(limitToolResult('short', 5)).toBe('short');
+    // "日" is 3 bytes: 10 bytes hold three of them, not a third of the fourth.
+    const cut = limitToolResult('日本語のテキスト', 10);
+    expect(cut).toBe(
+      '日本語\n[Hearth cut this result: the tool returned 24 bytes, more than a quarter of the ' +
+        "model's context window; the first 9 are above.]",
+    );
+  });
+
+  it('allows a quarter of the window, at least 1 KiB', () => {
+    expect(toolResultBytes({ tokens: 8192, reply: 0, tools: 0 })).toBe(6144);
+    expect(toolResultBytes({ tokens: 512, reply: 0, tools: 0 })).toBe(1024);
+  });
+});
+
+describe('dropEarlier', () => {
+  const said = (role: 'user' | 'assistant', tokens: number): ChatMessage => ({
+    role,
+    content: 'x'.repeat((tokens - 4) * 3),
+  });
+
+  it('drops whole exchanges from the start of the earlier part until the request fits', () => {
+    const messages: ChatMessage[] = [
+      { role: 'system', content: 'sys' }, // 5 tokens
+      said('user', 100),
+      said('assistant', 100),
+      said('user', 100),
+      said('assistant', 100),
+      said('user', 50), // the turn's message
+      { role: 'tool', toolCallId: 'c', name: 'page', content: 'x'.repeat(300) }, // 106
+    ];
+    // 561 in all: dropping the first exchange (200) is enough for 400.
+    expect(dropEarlier(messages, 1, 4, 400)).toBe(2);
+    expect(messages).toHaveLength(5);
+    expect(messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user', 'tool']);
+  });
+
+  it('never drops beyond the earlier part, even when the request still does not fit', () => {
+    const messages: ChatMessage[] = [said('user', 100), said('assistant', 100), said('user', 500)];
+    expect(dropEarlier(messages, 0, 2, 100)).toBe(2);
+    expect(messages).toHaveLength(1);
+    expect(dropEarlier(messages, 0, 0, 100)).toBe(0);
   });
 });

@@ -67,6 +67,52 @@ function messageTokens(message: ChatMessage): number {
   return tokens;
 }
 
+/**
+ * Drops whole exchanges (a user message and what follows it up to the next) from the start of
+ * `messages[first, first + count)`, the earlier conversation, until the request fits `budget`
+ * tokens or none is left. Returns how many messages it dropped.
+ */
+export function dropEarlier(
+  messages: ChatMessage[],
+  first: number,
+  count: number,
+  budget: number,
+): number {
+  let tokens = messages.reduce((sum, message) => sum + messageTokens(message), 0);
+  let dropped = 0;
+  while (tokens > budget && dropped < count) {
+    let end = first + 1;
+    while (end < first + count - dropped && messages[end]?.role !== 'user') end += 1;
+    for (const message of messages.splice(first, end - first)) tokens -= messageTokens(message);
+    dropped += end - first;
+  }
+  return dropped;
+}
+
+/**
+ * The most bytes of one tool result the model is sent (and clients shown, and storage kept): a
+ * quarter of the window. A tool that returns a whole web page or file must not fill it.
+ */
+export function toolResultBytes(window: ContextWindow): number {
+  return Math.max(1024, Math.floor((window.tokens * 3) / 4));
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * `content` cut to at most `maxBytes` of UTF-8 (never inside a character), with a note saying
+ * so; unchanged when it fits.
+ */
+export function limitToolResult(content: string, maxBytes: number): string {
+  const bytes = Buffer.byteLength(content, 'utf8');
+  if (bytes <= maxBytes) return content;
+  const { read, written } = encoder.encodeInto(content, new Uint8Array(maxBytes));
+  return (
+    `${content.slice(0, read)}\n[Hearth cut this result: the tool returned ${bytes} bytes, ` +
+    `more than a quarter of the model's context window; the first ${written} are above.]`
+  );
+}
+
 export function toolTokens(tools: readonly ToolSpec[]): number {
   return tools.length === 0 ? 0 : estimateTokens(JSON.stringify(tools));
 }

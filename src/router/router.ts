@@ -134,11 +134,12 @@ export class Router {
     );
     const { profile, choices, contextTokens } = resolved as NonNullable<typeof resolved>;
     const tools = this.#options.tools.forProfile(profile.tools, profile.toolMode);
-    const fitted = fitHistory(profile.system, opened.history, {
+    const window = {
       tokens: contextTokens,
       reply: replyReserve(contextTokens, profile.maxTokens),
       tools: toolTokens(toolSpecs(tools)),
-    });
+    };
+    const fitted = fitHistory(profile.system, opened.history, window);
     const turn: ActiveTurn = {
       ...this.#state(opened),
       omittedMessages: opened.earlier + fitted.omitted,
@@ -152,6 +153,9 @@ export class Router {
       },
       tools,
       maxToolRounds: profile.maxToolRounds,
+      window,
+      // Between the system prompt and the new message.
+      earlierMessages: fitted.messages.length - (profile.system ? 2 : 1),
     };
     // The provider request is started before the turn is stored; its events are read only
     // once `start()` runs, after the ack.

@@ -3,6 +3,7 @@ import type { Logger } from '../common/logger.ts';
 import type { Usage } from '../common/protocol.ts';
 import type { TurnStore } from '../mcp/service/store/turn-store.ts';
 import { closeText, type ActiveTurn } from './active-turn.ts';
+import { dropEarlier, limitToolResult, toolResultBytes } from './context-budget.ts';
 import { runTurnLifecycle } from './turn-lifecycle.ts';
 import type { EventSink } from './event-sink.ts';
 import { streamRound } from './stream-round.ts';
@@ -60,8 +61,12 @@ async function runToolRound(
   turn.revision += 1;
   const results = await Promise.all(
     toolCalls.map(async (call) => {
-      const result = await runToolCall(call, turn.tools, signal);
+      const ran = await runToolCall(call, turn.tools, signal);
       signal.throwIfAborted();
+      const result = {
+        ...ran,
+        content: limitToolResult(ran.content, toolResultBytes(turn.window)),
+      };
       turn.parts.push({ type: 'tool_result', callId: call.id, name: call.name, ...result });
       turn.revision += 1;
       sink.emit(conversationId, {
@@ -88,6 +93,17 @@ async function runToolRound(
 
 /** The request of one round; the last allowed round offers no tools, so the model answers in words. */
 function roundRequest(turn: ActiveTurn, round: number): ChatRequest {
+  if (round > 0) {
+    // The turn's tool results grew the request: earlier exchanges make room, oldest first.
+    const { window } = turn;
+    const first = turn.request.messages[0]?.role === 'system' ? 1 : 0;
+    turn.earlierMessages -= dropEarlier(
+      turn.request.messages,
+      first,
+      turn.earlierMessages,
+      window.tokens - window.reply - window.tools,
+    );
+  }
   if (round >= turn.maxToolRounds || turn.tools.size === 0) return turn.request;
   return { ...turn.request, tools: toolSpecs(turn.tools) };
 }
