@@ -176,8 +176,8 @@ describe('limitToolResult', () => {
     // "日" is 3 bytes: 10 bytes hold three of them, not a third of the fourth.
     const cut = limitToolResult('日本語のテキスト', 10);
     expect(cut).toBe(
-      '日本語\n[Hearth cut this result: the tool returned 24 bytes, more than a quarter of the ' +
-        "model's context window; the first 9 are above.]",
+      "日本語\n[Hearth cut this result to fit the model's context window: the tool returned 24 " +
+        'bytes; the first 9 bytes are above.]',
     );
   });
 
@@ -204,15 +204,15 @@ describe('dropEarlier', () => {
       { role: 'tool', toolCallId: 'c', name: 'page', content: 'x'.repeat(300) }, // 106
     ];
     // 561 in all: dropping the first exchange (200) is enough for 400.
-    expect(dropEarlier(messages, 1, 4, 400)).toBe(2);
+    expect(dropEarlier(messages, 1, 4, 400)).toEqual({ dropped: 2, tokens: 361 });
     expect(messages).toHaveLength(5);
     expect(messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user', 'tool']);
   });
 
   it('never drops beyond the earlier part, even when the request still does not fit', () => {
     const messages: ChatMessage[] = [said('user', 100), said('assistant', 100), said('user', 500)];
-    expect(dropEarlier(messages, 0, 2, 100)).toBe(2);
+    expect(dropEarlier(messages, 0, 2, 100)).toEqual({ dropped: 2, tokens: 500 });
     expect(messages).toHaveLength(1);
-    expect(dropEarlier(messages, 0, 0, 100)).toBe(0);
+    expect(dropEarlier(messages, 0, 0, 100)).toEqual({ dropped: 0, tokens: 500 });
   });
 });

@@ -70,14 +70,14 @@ function messageTokens(message: ChatMessage): number {
 /**
  * Drops whole exchanges (a user message and what follows it up to the next) from the start of
  * `messages[first, first + count)`, the earlier conversation, until the request fits `budget`
- * tokens or none is left. Returns how many messages it dropped.
+ * tokens or none is left. Returns how many messages it dropped, and the request's tokens then.
  */
 export function dropEarlier(
   messages: ChatMessage[],
   first: number,
   count: number,
   budget: number,
-): number {
+): { dropped: number; tokens: number } {
   let tokens = messages.reduce((sum, message) => sum + messageTokens(message), 0);
   let dropped = 0;
   while (tokens > budget && dropped < count) {
@@ -86,12 +86,13 @@ export function dropEarlier(
     for (const message of messages.splice(first, end - first)) tokens -= messageTokens(message);
     dropped += end - first;
   }
-  return dropped;
+  return { dropped, tokens };
 }
 
 /**
  * The most bytes of one tool result the model is sent (and clients shown, and storage kept): a
- * quarter of the window. A tool that returns a whole web page or file must not fill it.
+ * quarter of the window (at 3 bytes a token), at least 1 KiB, before the note saying it was
+ * cut. A tool that returns a whole web page or file must not fill the window.
  */
 export function toolResultBytes(window: ContextWindow): number {
   return Math.max(1024, Math.floor((window.tokens * 3) / 4));
@@ -108,8 +109,8 @@ export function limitToolResult(content: string, maxBytes: number): string {
   if (bytes <= maxBytes) return content;
   const { read, written } = encoder.encodeInto(content, new Uint8Array(maxBytes));
   return (
-    `${content.slice(0, read)}\n[Hearth cut this result: the tool returned ${bytes} bytes, ` +
-    `more than a quarter of the model's context window; the first ${written} are above.]`
+    `${content.slice(0, read)}\n[Hearth cut this result to fit the model's context window: the ` +
+    `tool returned ${bytes} bytes; the first ${written} bytes are above.]`
   );
 }
 

@@ -1,4 +1,5 @@
 import type { ChatMessage, ChatRequest, ToolSpec } from '../adapters/provider.ts';
+import { ErrorCode, HearthError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import type { Usage } from '../common/protocol.ts';
 import type { TurnStore } from '../mcp/service/store/turn-store.ts';
@@ -97,12 +98,23 @@ function roundRequest(turn: ActiveTurn, round: number): ChatRequest {
     // The turn's tool results grew the request: earlier exchanges make room, oldest first.
     const { window } = turn;
     const first = turn.request.messages[0]?.role === 'system' ? 1 : 0;
-    turn.earlierMessages -= dropEarlier(
+    const budget = window.tokens - window.reply - window.tools;
+    const { dropped, tokens } = dropEarlier(
       turn.request.messages,
       first,
       turn.earlierMessages,
-      window.tokens - window.reply - window.tools,
+      budget,
     );
+    turn.earlierMessages -= dropped;
+    // Sent anyway, the request would fail at the provider, or (Ollama) lose its start silently.
+    if (tokens > budget) {
+      throw new HearthError(
+        ErrorCode.contextTooLong,
+        `This turn's tool results no longer fit the model's context window (about ${tokens} ` +
+          `tokens, with room for ${budget}); the reply so far is kept. Ask for less at a time, ` +
+          'or give the profile a larger contextTokens if the model takes more.',
+      );
+    }
   }
   if (round >= turn.maxToolRounds || turn.tools.size === 0) return turn.request;
   return { ...turn.request, tools: toolSpecs(turn.tools) };

@@ -19,8 +19,8 @@ const bigTool: Tool = {
   call: () => Promise.resolve({ content: 'é'.repeat(1000) }),
 };
 
-/** Asks for the page once per turn, then answers. */
-function pageReader(): ChatProvider & { requests: ChatRequest[] } {
+/** Asks for the page once per turn (`greedy`: in every round it may), then answers. */
+function pageReader(greedy = false): ChatProvider & { requests: ChatRequest[] } {
   const requests: ChatRequest[] = [];
   return {
     id: 'p',
@@ -30,7 +30,7 @@ function pageReader(): ChatProvider & { requests: ChatRequest[] } {
       await new Promise((resolve) => setTimeout(resolve, 1));
       const last = request.messages.at(-1);
       const events: ProviderEvent[] =
-        last?.role === 'user'
+        last?.role === 'user' || (greedy && request.tools !== undefined)
           ? [
               {
                 type: 'tool_call',
@@ -47,12 +47,20 @@ function pageReader(): ChatProvider & { requests: ChatRequest[] } {
   };
 }
 
-function setup() {
-  const provider = pageReader();
+function setup(options: { system?: string; greedy?: boolean } = {}) {
+  const provider = pageReader(options.greedy);
   const config = configSchema.parse({
     providers: { p: { kind: 'openai-compatible', baseURL: 'http://127.0.0.1:1/v1' } },
     // A 2,000-token window: results of at most 1,500 bytes; 500 tokens kept for the reply.
-    profiles: { main: { provider: 'p', model: 'm', tools: ['test__*'], contextTokens: 2000 } },
+    profiles: {
+      main: {
+        provider: 'p',
+        model: 'm',
+        tools: ['test__*'],
+        contextTokens: 2000,
+        ...(options.system !== undefined && { system: options.system }),
+      },
+    },
   });
   const events: TurnEvent[] = [];
   const store = new SqliteConversationStore(openDatabase({ memory: true }));
@@ -80,7 +88,8 @@ function setup() {
   return { provider, events, store, send };
 }
 
-const note = '\n[Hearth cut this result: the tool returned 2000 bytes,';
+const note =
+  "\n[Hearth cut this result to fit the model's context window: the tool returned 2000 bytes;";
 
 describe('tool results and the context window', () => {
   it('cuts a result to a quarter of the window, the same for the model, the clients and storage', async () => {
@@ -91,7 +100,7 @@ describe('tool results and the context window', () => {
     const content = sent?.role === 'tool' ? sent.content : '';
     // 750 characters of two bytes: 1,500 bytes, never half a character.
     expect(content.startsWith(`${'é'.repeat(750)}${note}`)).toBe(true);
-    expect(content).toContain('the first 1500 are above.');
+    expect(content).toContain('the first 1500 bytes are above.');
     expect(events.find((e) => e.type === 'tool.result')).toMatchObject({ content });
     const stored = store.listMessages(turn.conversationId)[1]?.content;
     expect(stored?.find((part) => part.type === 'tool_result')).toMatchObject({ content });
@@ -108,5 +117,28 @@ describe('tool results and the context window', () => {
       .map((r) => r.messages.map((m) => `${m.role}:${m.content.slice(0, 1)}`));
     expect(before).toEqual(['user:A', 'assistant:', 'tool:é', 'assistant:d', 'user:B']);
     expect(after).toEqual(['user:B', 'assistant:', 'tool:é']);
+  });
+
+  it('keeps the system prompt and the new message when it drops earlier exchanges', async () => {
+    const { provider, send } = setup({ system: 'Be brief.' });
+    const first = await send(`A${'a'.repeat(899)}`);
+    await send(`B${'b'.repeat(899)}`, first.conversationId);
+    const [before, after] = provider.requests
+      .slice(2)
+      .map((r) => r.messages.map((m) => `${m.role}:${m.content.slice(0, 1)}`));
+    expect(before).toEqual(['system:B', 'user:A', 'assistant:', 'tool:é', 'assistant:d', 'user:B']);
+    expect(after).toEqual(['system:B', 'user:B', 'assistant:', 'tool:é']);
+  });
+
+  it("ends the turn with context_too_long once the turn's own results no longer fit, keeping them", async () => {
+    const { provider, events, store, send } = setup({ greedy: true });
+    const turn = await send('read everything');
+    // About 565 tokens a round (the call and its cut result): two fit in 1,460, three do not.
+    expect(provider.requests).toHaveLength(3);
+    expect(provider.requests.every((r) => r.messages[0]?.content === 'read everything')).toBe(true);
+    expect(events.at(-1)).toMatchObject({ type: 'turn.error', code: 'context_too_long' });
+    const reply = store.listMessages(turn.conversationId)[1];
+    expect(reply?.status).toBe('failed');
+    expect(reply?.content.filter((part) => part.type === 'tool_result')).toHaveLength(3);
   });
 });
