@@ -106,7 +106,7 @@ function roundRequest(turn: ActiveTurn, round: number): ChatRequest {
       budget,
     );
     turn.earlierMessages -= dropped;
-    // Sent anyway, the request would fail at the provider, or (Ollama) lose its start silently.
+    // Sent anyway, the request would fail at the provider, or (Ollama) be cut silently.
     if (tokens > budget) {
       throw new HearthError(
         ErrorCode.contextTooLong,
