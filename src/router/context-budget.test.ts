@@ -92,6 +92,7 @@ describe('fitHistory', () => {
     const fitted = fitHistory(undefined, history, within(350));
     expect(fitted.messages.map((m) => m.content.slice(0, 1))).toEqual(['2', 'B', '3']);
     expect(fitted.omitted).toBe(2);
+    expect(fitted.earlier).toBe(2);
     expect(fitted.tokens).toBe(300);
   });
 

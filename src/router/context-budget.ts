@@ -78,7 +78,7 @@ export function dropEarlier(
   count: number,
   budget: number,
 ): { dropped: number; tokens: number } {
-  let tokens = messages.reduce((sum, message) => sum + messageTokens(message), 0);
+  let tokens = tokensOf(messages);
   let dropped = 0;
   while (tokens > budget && dropped < count) {
     let end = first + 1;
@@ -114,6 +114,15 @@ export function limitToolResult(content: string, maxBytes: number): string {
   );
 }
 
+function tokensOf(messages: readonly ChatMessage[]): number {
+  return messages.reduce((sum, message) => sum + messageTokens(message), 0);
+}
+
+/** Tokens the messages may take: the window less the reply's reserve and the tools' schemas. */
+export function promptBudget(window: ContextWindow): number {
+  return window.tokens - window.reply - window.tools;
+}
+
 export function toolTokens(tools: readonly ToolSpec[]): number {
   return tools.length === 0 ? 0 : estimateTokens(JSON.stringify(tools));
 }
@@ -122,6 +131,8 @@ export interface FittedHistory {
   messages: ChatMessage[];
   /** Stored messages left out, oldest first, to fit the context window. */
   omitted: number;
+  /** Of `messages`, those of earlier exchanges: after the system prompt, before the newest. */
+  earlier: number;
   /** The estimate of what is sent, in tokens. */
   tokens: number;
 }
@@ -140,15 +151,15 @@ export function fitHistory(
   history: readonly MessageView[],
   window: ContextWindow,
 ): FittedHistory {
-  const budget = window.tokens - window.reply - window.tools;
+  const budget = promptBudget(window);
   const head: ChatMessage[] = system ? [{ role: 'system', content: system }] : [];
-  let tokens = head.reduce((sum, message) => sum + messageTokens(message), 0);
+  let tokens = tokensOf(head);
   const exchanges = splitExchanges(history);
   const newest = exchanges.pop();
   const kept: ChatMessage[][] = [];
   if (newest) {
     const messages = newest.flatMap(providerMessages);
-    tokens += messages.reduce((sum, message) => sum + messageTokens(message), 0);
+    tokens += tokensOf(messages);
     if (tokens > budget) throw tooLong(tokens, window);
     kept.push(messages);
   }
@@ -156,7 +167,7 @@ export function fitHistory(
   for (let index = exchanges.length - 1; index >= 0; index -= 1) {
     const exchange = exchanges[index] as MessageView[];
     const messages = exchange.flatMap(providerMessages);
-    const cost = messages.reduce((sum, message) => sum + messageTokens(message), 0);
+    const cost = tokensOf(messages);
     if (exchange[0]?.role !== 'user' || tokens + cost > budget) {
       omitted = exchanges.slice(0, index + 1).reduce((sum, e) => sum + e.length, 0);
       break;
@@ -164,11 +175,12 @@ export function fitHistory(
     tokens += cost;
     kept.push(messages);
   }
-  return { messages: [...head, ...kept.reverse().flat()], omitted, tokens };
+  const earlier = kept.slice(1).reduce((sum, messages) => sum + messages.length, 0);
+  return { messages: [...head, ...kept.reverse().flat()], omitted, earlier, tokens };
 }
 
 function tooLong(tokens: number, window: ContextWindow): HearthError {
-  const room = Math.max(0, window.tokens - window.reply - window.tools);
+  const room = Math.max(0, promptBudget(window));
   const tools = window.tools > 0 ? `, ${window.tools} for the tools' schemas` : '';
   return new HearthError(
     ErrorCode.contextTooLong,

@@ -154,8 +154,7 @@ export class Router {
       tools,
       maxToolRounds: profile.maxToolRounds,
       window,
-      // Between the system prompt and the new message.
-      earlierMessages: fitted.messages.length - (profile.system ? 2 : 1),
+      earlierMessages: fitted.earlier,
     };
     // The provider request is started before the turn is stored; its events are read only
     // once `start()` runs, after the ack.

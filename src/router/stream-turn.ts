@@ -4,7 +4,7 @@ import type { Logger } from '../common/logger.ts';
 import type { Usage } from '../common/protocol.ts';
 import type { TurnStore } from '../mcp/service/store/turn-store.ts';
 import { closeText, type ActiveTurn } from './active-turn.ts';
-import { dropEarlier, limitToolResult, toolResultBytes } from './context-budget.ts';
+import { dropEarlier, limitToolResult, promptBudget, toolResultBytes } from './context-budget.ts';
 import { runTurnLifecycle } from './turn-lifecycle.ts';
 import type { EventSink } from './event-sink.ts';
 import { streamRound } from './stream-round.ts';
@@ -96,9 +96,8 @@ async function runToolRound(
 function roundRequest(turn: ActiveTurn, round: number): ChatRequest {
   if (round > 0) {
     // The turn's tool results grew the request: earlier exchanges make room, oldest first.
-    const { window } = turn;
     const first = turn.request.messages[0]?.role === 'system' ? 1 : 0;
-    const budget = window.tokens - window.reply - window.tools;
+    const budget = promptBudget(turn.window);
     const { dropped, tokens } = dropEarlier(
       turn.request.messages,
       first,
