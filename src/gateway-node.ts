@@ -127,7 +127,7 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Run
     logger,
     source: {
       reserved: reservations.reserved,
-      detail: (id) => store.detail(id),
+      detail: (id, limit) => store.detail(id, limit),
     },
   });
   const media = new ClusterMedia({
@@ -161,6 +161,10 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Run
     auth,
     hub,
     router,
+    history: async (id, before, limit) => {
+      const { messages, earlier } = await store.page(id, before, limit);
+      return { messages, earlier };
+    },
     devices,
     profiles,
     media,

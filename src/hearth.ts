@@ -22,7 +22,7 @@ import { profileState } from './gateway/ws/session.ts';
 import { openDatabase, startCheckpoints } from './mcp/service/store/database.ts';
 import { SqliteConversationStore } from './mcp/service/store/conversation-store.ts';
 import { localTurnStore } from './mcp/service/store/local-turn-store.ts';
-import { conversationSnapshot } from './router/snapshot.ts';
+import { conversationSnapshot, olderMessages } from './router/snapshot.ts';
 import { ProfileResolver, setupHint } from './router/profiles.ts';
 import { Router } from './router/router.ts';
 import { builtinTools } from './router/tools/builtin/index.ts';
@@ -158,7 +158,7 @@ export async function startHearth(options: HearthOptions): Promise<RunningHearth
     replayBytes: config.stream.replayBytes,
     source: {
       lastSeq: (id) => store.lastSeq(id),
-      snapshot: (id) => conversationSnapshot(store, router, id),
+      snapshot: (id, limit) => conversationSnapshot(store, router, id, limit),
       saveLastSeq: (id, seq) => store.setLastSeq(id, seq),
     },
   });
@@ -180,6 +180,7 @@ export async function startHearth(options: HearthOptions): Promise<RunningHearth
     auth,
     hub,
     router,
+    history: (id, before, limit) => olderMessages(store, id, before, limit),
     devices,
     profiles,
     media: mediaStore,

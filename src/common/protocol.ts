@@ -49,6 +49,15 @@ export interface ImagePart {
  */
 export type ContentPart = InputPart | ToolCallPart | ToolResultPart | ImagePart;
 
+/**
+ * The size of a page of messages: a `snapshot`, or the reply to `history`. A client may ask for
+ * up to `maxMessages`; the stored content of a page stays within `bytes` (so a frame stays well
+ * under 1 MiB, a common client limit) unless one message alone is larger: a page always holds
+ * at least one message when there is one.
+ */
+export const messagePages = { messages: 100, maxMessages: 500, bytes: 512 * 1024 } as const;
+const pageLimit = z.number().int().min(1).max(messagePages.maxMessages).optional();
+
 export const clientFrameSchemas = {
   hello: z.strictObject({
     type: z.literal('hello'),
@@ -62,6 +71,16 @@ export const clientFrameSchemas = {
     id: requestId,
     conversationId: entityId,
     afterSeq: z.number().int().min(0).optional(),
+    /** Messages a snapshot carries at most (the newest); `messagePages.messages` by default. */
+    snapshotLimit: pageLimit,
+  }),
+  history: z.strictObject({
+    type: z.literal('history'),
+    id: requestId,
+    conversationId: entityId,
+    /** The id of a message: the page holds the messages just before it. */
+    before: entityId,
+    limit: pageLimit,
   }),
   unsubscribe: z.strictObject({
     type: z.literal('unsubscribe'),

@@ -1,23 +1,58 @@
-import type { ConversationView, MessageView } from '../common/protocol.ts';
-import type { ConversationLibrary } from '../mcp/service/store/conversation-store.ts';
+import { ErrorCode, HearthError } from '../common/errors.ts';
+import { messagePages, type ConversationView, type MessageView } from '../common/protocol.ts';
+import type { ConversationLibrary, MessagePage } from '../mcp/service/store/conversation-store.ts';
 import type { Router } from './router.ts';
 
+/** What a `snapshot` frame carries besides its seq. */
+export interface ConversationSnapshot {
+  conversation: ConversationView;
+  /** The newest messages, oldest first. */
+  messages: MessageView[];
+  /** Messages stored before the first of `messages`. */
+  earlier: number;
+}
+
 /**
- * A conversation as stored, with a reply still streaming here shown as far as it has come
- * (storage holds only its last checkpoint).
+ * The newest `limit` messages of a conversation as stored (within the page's byte budget),
+ * with a reply still streaming here shown as far as it has come (storage holds only its last
+ * checkpoint). A running reply is the conversation's newest message, so it is always there.
  */
 export function conversationSnapshot(
-  store: Pick<ConversationLibrary, 'getConversation' | 'listMessages'>,
+  store: Pick<ConversationLibrary, 'getConversation' | 'messagePage'>,
   router: Pick<Router, 'replyInProgress'>,
   conversationId: string,
-): { conversation: ConversationView; messages: MessageView[] } | undefined {
+  limit: number = messagePages.messages,
+): ConversationSnapshot | undefined {
   const conversation = store.getConversation(conversationId);
   if (!conversation) return undefined;
+  const page = store.messagePage(conversationId, { limit, maxBytes: messagePages.bytes });
+  if (!page) return undefined;
   const active = router.replyInProgress(conversationId);
-  const messages = store
-    .listMessages(conversationId)
-    .map((message) =>
-      active && message.id === active.messageId ? { ...message, content: active.content } : message,
+  const messages = active
+    ? page.messages.map((message) =>
+        message.id === active.messageId ? { ...message, content: active.content } : message,
+      )
+    : page.messages;
+  return { conversation, messages, earlier: page.earlier };
+}
+
+/**
+ * The `limit` messages just before message `before`, for a client paging back from a snapshot
+ * (within the page's byte budget). None of them is a running reply: that is always the newest.
+ */
+export function olderMessages(
+  store: Pick<ConversationLibrary, 'getConversation' | 'messagePage'>,
+  conversationId: string,
+  before: string,
+  limit: number,
+): MessagePage {
+  if (!store.getConversation(conversationId))
+    throw new HearthError(ErrorCode.unknownConversation, `No conversation ${conversationId}`);
+  const page = store.messagePage(conversationId, { limit, maxBytes: messagePages.bytes, before });
+  if (!page)
+    throw new HearthError(
+      ErrorCode.unknownMessage,
+      `No message ${before} in conversation ${conversationId}`,
     );
-  return { conversation, messages };
+  return page;
 }

@@ -41,10 +41,12 @@ beforeEach(async () => {
     sink: new ClusterEventSink({ events, reservations, logger }),
     source: {
       reserved: reservations.reserved,
-      detail: (id) =>
+      // The limit asked for shows as the count of earlier messages, for the tests to see.
+      detail: (id, limit) =>
         Promise.resolve({
           conversation: { id, title: 't', profile: null, createdAt: '', updatedAt: '' },
           messages: [],
+          earlier: limit ?? -1,
         }),
     },
   });
@@ -127,11 +129,12 @@ describe('ClusterHub over a real Redis', () => {
     await until(() => (reserved.get('c3') ?? 0) >= 3001);
     // A subscriber that asks for a seq ahead of the conversation gets a snapshot.
     const ahead = new Probe();
-    expect(await hub.subscribe(ahead, 'c3', { afterSeq: 9999 })).toEqual({
+    expect(await hub.subscribe(ahead, 'c3', { afterSeq: 9999, snapshotLimit: 5 })).toEqual({
       mode: 'snapshot',
       seq: 2003,
     });
-    expect(ahead.frames[0]).toMatchObject({ type: 'snapshot', seq: 2003 });
+    // The limit it asked for reached the source.
+    expect(ahead.frames[0]).toMatchObject({ type: 'snapshot', seq: 2003, earlier: 5 });
     hub.unsubscribeAll(ahead);
     expect(hub.isSubscribed(ahead, 'c3')).toBe(false);
     expect(hub.unsubscribe(probe, 'c3')).toBe(true);

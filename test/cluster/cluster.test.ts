@@ -110,6 +110,40 @@ describe('a split Hearth: one central service, two gateways, one Redis', () => {
     ).toBe(chunks.join(''));
   });
 
+  it('a snapshot and history pages on another gateway come from the central service', async () => {
+    await using one = await connectClient(cluster.wsUrls[0]!, userToken);
+    let conversationId: string | undefined;
+    for (const text of ['one', 'two', 'three']) {
+      const ack = await one.request({
+        type: 'chat.send',
+        ...(conversationId && { conversationId }),
+        content: say(text),
+      });
+      conversationId = ack.conversationId;
+      await one.waitFor((f) => f.type === 'turn.done' && f.turnId === ack.turnId);
+    }
+    await using two = await connectClient(cluster.wsUrls[1]!, userToken);
+    await two.request({ type: 'subscribe', conversationId, snapshotLimit: 2 });
+    const snapshot = await two.waitFor((f) => f.type === 'snapshot');
+    const texts = (frame: Frame) => frame.messages.map((m: any) => m.content[0].text);
+    expect(snapshot.earlier).toBe(4);
+    expect(texts(snapshot)).toEqual(['three', 'Echo: three']);
+    const page = await two.request({
+      type: 'history',
+      conversationId,
+      before: snapshot.messages[0].id,
+      limit: 3,
+    });
+    expect(page.earlier).toBe(1);
+    expect(texts(page)).toEqual(['Echo: one', 'two', 'Echo: two']);
+    await expect(
+      two.request({ type: 'history', conversationId, before: 'm_nope' }),
+    ).rejects.toMatchObject({ code: 'unknown_message' });
+    await expect(
+      two.request({ type: 'history', conversationId: 'c_nope', before: 'm_nope' }),
+    ).rejects.toMatchObject({ code: 'unknown_conversation' });
+  });
+
   it('a snapshot on one gateway shows the reply streaming on the other as far as it has come', async () => {
     await using one = await connectClient(cluster.wsUrls[0]!, userToken);
     double.enqueue({ type: 'text', chunks: ['a', 'b', 'c', 'd', 'e', 'f'], delayMs: 40 });

@@ -78,7 +78,7 @@ export class ClusterHub implements ConversationHub {
         const missed = await this.#catchUp(entry, options.afterSeq);
         if (missed) return this.#join(entry, subscriber, options, missed, 'replay');
       }
-      const snapshot = await this.#snapshot(entry);
+      const snapshot = await this.#snapshot(entry, options.snapshotLimit);
       return this.#join(entry, subscriber, options, [snapshot], 'snapshot');
     } finally {
       entry.joining -= 1;
@@ -121,7 +121,7 @@ export class ClusterHub implements ConversationHub {
   }
 
   /** The conversation as of the entry's last seq, taken again while live events move it. */
-  async #snapshot(entry: Entry): Promise<{ frame: string }> {
+  async #snapshot(entry: Entry, limit?: number): Promise<{ frame: string }> {
     for (let attempt = 0; attempt < maxCatchUps; attempt++) {
       const seq = entry.lastSeq;
       const frame = await snapshotAt({
@@ -129,6 +129,7 @@ export class ClusterHub implements ConversationHub {
         source: this.#source,
         conversationId: entry.id,
         seq,
+        limit,
       });
       if (entry.lastSeq === seq) return { frame };
     }
@@ -247,6 +248,7 @@ export class ClusterHub implements ConversationHub {
           'events lost with Redis: subscribers get a snapshot',
         );
         entry.lastSeq = next - 1;
+        // Of the default size: each subscriber may have asked for another when it joined.
         const { frame } = await this.#snapshot(entry);
         const buffer = Buffer.from(frame);
         for (const subscriber of entry.subscribers) subscriber.deliver(buffer);

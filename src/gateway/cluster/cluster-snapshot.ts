@@ -1,14 +1,16 @@
 import { ErrorCode, HearthError } from '../../common/errors.ts';
-import type { ConversationView, MessageView, TurnEvent } from '../../common/protocol.ts';
+import type { TurnEvent } from '../../common/protocol.ts';
+import type { ConversationSnapshot } from '../../router/snapshot.ts';
 import { foldReply } from './fold-reply.ts';
 import type { RedisEvents } from './redis-events.ts';
 
 /** What a split gateway reads from the central service about conversations. */
 export interface ConversationSource {
-  /** The stored conversation and messages; undefined when there is no such conversation. */
-  detail(
-    conversationId: string,
-  ): Promise<{ conversation: ConversationView; messages: MessageView[] } | undefined>;
+  /**
+   * The stored conversation and its newest `limit` messages (the default page without it);
+   * undefined when there is no such conversation.
+   */
+  detail(conversationId: string, limit?: number): Promise<ConversationSnapshot | undefined>;
   /** The seq the conversation has reserved (rejects `unknown_conversation`). */
   reserved(conversationId: string): Promise<number>;
 }
@@ -24,10 +26,12 @@ export async function snapshotAt(options: {
   source: ConversationSource;
   conversationId: string;
   seq: number;
+  /** The newest messages the snapshot carries at most. */
+  limit?: number | undefined;
 }): Promise<string> {
   const { events, source, conversationId, seq } = options;
   const [detail, turnStart] = await Promise.all([
-    source.detail(conversationId),
+    source.detail(conversationId, options.limit),
     events.runningTurnStart(conversationId),
   ]);
   if (!detail)
@@ -47,5 +51,6 @@ export async function snapshotAt(options: {
     seq,
     conversation: detail.conversation,
     messages,
+    earlier: detail.earlier,
   });
 }

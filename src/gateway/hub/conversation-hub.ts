@@ -14,6 +14,8 @@ export interface SubscribeOptions {
   afterSeq?: number | undefined;
   /** Only the live stream, nothing before (a sender watching its own new turn). */
   liveOnly?: boolean;
+  /** The newest messages a snapshot carries at most (`messagePages.messages` by default). */
+  snapshotLimit?: number | undefined;
   /** Told the seq the subscriber starts from, just before the replay or snapshot is delivered. */
   onReady?: (seq: number) => void;
 }

@@ -25,7 +25,12 @@ function setup(
   };
   const source: HistorySource = {
     lastSeq: (id) => (id.startsWith('c') ? (saved.get(id) ?? options.lastSeq ?? 0) : undefined),
-    snapshot: (id) => ({ conversation: { ...conversation, id }, messages: [] }),
+    // The limit asked for shows as the count of earlier messages, for the tests to see.
+    snapshot: (id, limit) => ({
+      conversation: { ...conversation, id },
+      messages: [],
+      earlier: limit ?? -1,
+    }),
     saveLastSeq: (id, seq) => saved.set(id, seq),
   };
   const hub = new Hub({
@@ -85,9 +90,11 @@ describe('Hub', () => {
       conversationId: 'c1',
       seq: 4,
       messages: [],
+      earlier: -1,
     });
     const fresh = probe();
-    expect(hub.subscribe(fresh, 'c1').mode).toBe('snapshot');
+    expect(hub.subscribe(fresh, 'c1', { snapshotLimit: 7 }).mode).toBe('snapshot');
+    expect(fresh.frames[0]).toMatchObject({ type: 'snapshot', earlier: 7 });
     hub.emit('c1', delta('e'));
     expect(fresh.frames.map((f) => f.type)).toEqual(['snapshot', 'text.delta']);
   });

@@ -1,5 +1,5 @@
 import { ErrorCode, HearthError } from '../../common/errors.ts';
-import type { ConversationView, MessageView } from '../../common/protocol.ts';
+import type { ConversationSnapshot } from '../../router/snapshot.ts';
 import type {
   ConversationHub,
   SubscribeMode,
@@ -14,10 +14,11 @@ import { ConversationLog, type LoggedEvent, type UnnumberedEvent } from './conve
 export interface HistorySource {
   /** Highest seq persisted for the conversation, or undefined when it does not exist. */
   lastSeq(conversationId: string): number | undefined;
-  /** Persisted messages, with replies still streaming shown as far as they have come. */
-  snapshot(
-    conversationId: string,
-  ): { conversation: ConversationView; messages: MessageView[] } | undefined;
+  /**
+   * The newest `limit` persisted messages, with a reply still streaming shown as far as it has
+   * come.
+   */
+  snapshot(conversationId: string, limit?: number): ConversationSnapshot | undefined;
   /** Persists the seq a log would restart from. */
   saveLastSeq(conversationId: string, seq: number): void;
 }
@@ -129,7 +130,7 @@ export class Hub implements ConversationHub {
         for (const logged of missed) subscriber.deliver(logged.frame);
       } else {
         mode = 'snapshot';
-        subscriber.deliver(this.#snapshotFrame(entry.log));
+        subscriber.deliver(this.#snapshotFrame(entry.log, options.snapshotLimit));
       }
     }
     entry.subscribers.add(subscriber);
@@ -189,8 +190,8 @@ export class Hub implements ConversationHub {
     return entry;
   }
 
-  #snapshotFrame(log: ConversationLog): Buffer {
-    const state = this.#source.snapshot(log.conversationId);
+  #snapshotFrame(log: ConversationLog, limit: number | undefined): Buffer {
+    const state = this.#source.snapshot(log.conversationId, limit);
     return Buffer.from(
       JSON.stringify({
         type: 'snapshot',
@@ -198,6 +199,7 @@ export class Hub implements ConversationHub {
         seq: log.lastSeq,
         conversation: state?.conversation ?? null,
         messages: state?.messages ?? [],
+        earlier: state?.earlier ?? 0,
       }),
     );
   }

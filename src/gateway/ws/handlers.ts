@@ -1,6 +1,7 @@
 import type { HearthConfig } from '../../common/config/schema.ts';
 import { ErrorCode, HearthError } from '../../common/errors.ts';
-import type { ClientFrame, RequestId } from '../../common/protocol.ts';
+import { messagePages, type ClientFrame, type RequestId } from '../../common/protocol.ts';
+import type { MessagePage } from '../../mcp/service/store/message-pages.ts';
 import type { ProfileResolver } from '../../router/profiles.ts';
 import type { AcceptedTurn, Router } from '../../router/router.ts';
 import type { TokenAuth } from '../auth/token-auth.ts';
@@ -17,6 +18,15 @@ export interface HandlerDeps {
    */
   cancelElsewhere?: (turnId: string) => Promise<boolean>;
   router: Router;
+  /**
+   * The `limit` messages of a conversation just before message `before`, for `history`;
+   * throws (or rejects) `unknown_conversation` or `unknown_message`.
+   */
+  history: (
+    conversationId: string,
+    before: string,
+    limit: number,
+  ) => MessagePage | Promise<MessagePage>;
   /** The home's devices, for `devices.subscribe` and `device.set`. */
   devices: DeviceFeed;
   profiles: ProfileResolver;
@@ -67,14 +77,22 @@ export function handleFrame(
       session.send({ type: 'pong', ...id });
       return;
     case 'subscribe': {
-      const { conversationId, afterSeq } = frame;
+      const { conversationId, afterSeq, snapshotLimit } = frame;
       deps.hub.unsubscribe(session, conversationId);
       const joined = deps.hub.subscribe(session, conversationId, {
         afterSeq,
+        snapshotLimit,
         // The ack goes first so a client can match it before the snapshot or replay arrives.
         onReady: (seq) => session.send({ type: 'ack', ...id, conversationId, seq }),
       });
       return joined instanceof Promise ? joined.then(() => undefined) : undefined;
+    }
+    case 'history': {
+      const { conversationId } = frame;
+      const answer = (page: MessagePage) =>
+        session.send({ type: 'ack', ...id, conversationId, ...page });
+      const page = deps.history(conversationId, frame.before, frame.limit ?? messagePages.messages);
+      return page instanceof Promise ? page.then(answer) : answer(page);
     }
     case 'unsubscribe':
       deps.hub.unsubscribe(session, frame.conversationId);

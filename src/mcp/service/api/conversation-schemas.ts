@@ -75,7 +75,13 @@ export const messageSchema = documented(
 );
 
 export const conversationDetailSchema = documented(
-  z.object({ conversation: conversationSchema, messages: z.array(messageSchema) }),
+  z.object({
+    conversation: conversationSchema,
+    messages: z.array(messageSchema),
+    earlier: documented(z.number().int(), {
+      description: 'How many messages come before the first of `messages` (0: none)',
+    }),
+  }),
   { id: 'ConversationDetail', description: 'A conversation and its messages, oldest first' },
 );
 

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { ErrorCode, HearthError } from '../../../common/errors.ts';
-import type { ConversationView } from '../../../common/protocol.ts';
+import { messagePages, type ConversationView } from '../../../common/protocol.ts';
 import type { ConversationLibrary, PageCursor } from '../store/conversation-store.ts';
 import {
   conversationDetailSchema,
@@ -66,6 +66,17 @@ const listQuery = z.strictObject({
       .optional(),
     { description: '`nextCursor` of the previous page; omit for the first page' },
   ),
+});
+
+const detailQuery = z.strictObject({
+  limit: documented(z.coerce.number().int().min(1).max(messagePages.maxMessages).optional(), {
+    description:
+      'Only the newest this many messages (before `before`), within about 512 KiB of content ' +
+      'but at least one; omit both `limit` and `before` for every message',
+  }),
+  before: documented(z.string().min(1).max(64).optional(), {
+    description: `Only messages older than this message id (${messagePages.messages} unless \`limit\` says)`,
+  }),
 });
 
 const searchQuery = z.strictObject({
@@ -131,19 +142,36 @@ export function conversationRoutes(deps: ConversationRoutesDeps): ApiRoute[] {
       method: 'GET',
       path: '/conversations/:id',
       operationId: 'getConversation',
-      summary: 'Get a conversation with its messages',
+      summary: 'Get a conversation with its messages, or a page of them',
+      description:
+        'Every message, or with `limit` or `before` a page: the newest messages (before ' +
+        '`before`), oldest first. `earlier` counts the messages before the first one given; to ' +
+        'page back, pass the first message id as `before`.',
       tag,
       params: idParams,
-      errors: [ErrorCode.unknownConversation],
+      query: detailQuery,
+      errors: [ErrorCode.unknownConversation, ErrorCode.unknownMessage],
       response: {
         status: 200,
         description: 'The conversation and its messages',
         schema: conversationDetailSchema,
       },
-      handle: ({ params }) => ({
-        conversation: found(store.getConversation(params.id), params.id),
-        messages: store.listMessages(params.id),
-      }),
+      handle: ({ params, query }) => {
+        const conversation = found(store.getConversation(params.id), params.id);
+        if (query.limit === undefined && query.before === undefined)
+          return { conversation, messages: store.listMessages(params.id), earlier: 0 };
+        const page = store.messagePage(params.id, {
+          limit: query.limit ?? messagePages.messages,
+          maxBytes: messagePages.bytes,
+          before: query.before,
+        });
+        if (!page)
+          throw new HearthError(
+            ErrorCode.unknownMessage,
+            `No message ${String(query.before)} in conversation ${params.id}`,
+          );
+        return { conversation, ...page };
+      },
     }),
     defineRoute({
       method: 'PATCH',

@@ -195,6 +195,51 @@ describe('REST conversations: list, get, rename, delete', () => {
     });
   });
 
+  it('gets a page of messages with limit and before, counting the earlier ones', async () => {
+    await using client = await connectClient(h.wsUrl, adminToken);
+    const id = await converse(client, 'one');
+    for (const text of ['two', 'three']) {
+      const ack = await client.request({
+        type: 'chat.send',
+        conversationId: id,
+        content: [{ type: 'text', text }],
+      });
+      await client.waitFor((f) => f.type === 'turn.done' && f.turnId === ack.turnId);
+    }
+    const texts = (body: { messages: Array<{ content: Array<{ text: string }> }> }) =>
+      body.messages.map((m) => m.content[0]?.text);
+    const all = await call(`/conversations/${id}`);
+    expect(all.body.earlier).toBe(0);
+    expect(texts(all.body)).toEqual([
+      'one',
+      'Echo: one',
+      'two',
+      'Echo: two',
+      'three',
+      'Echo: three',
+    ]);
+    const newest = await call(`/conversations/${id}?limit=4`);
+    expect(newest.status).toBe(200);
+    expect(newest.body.earlier).toBe(2);
+    expect(texts(newest.body)).toEqual(['two', 'Echo: two', 'three', 'Echo: three']);
+    const older = await call(`/conversations/${id}?limit=4&before=${newest.body.messages[0].id}`);
+    expect(older.body).toMatchObject({ conversation: { id }, earlier: 0 });
+    expect(texts(older.body)).toEqual(['one', 'Echo: one']);
+    // `before` alone pages with the default size, which holds everything here.
+    const beforeLast = await call(`/conversations/${id}?before=${all.body.messages[5].id}`);
+    expect(texts(beforeLast.body)).toEqual(texts(all.body).slice(0, 5));
+    expect(await call(`/conversations/${id}?before=m_nope`)).toMatchObject({
+      status: 404,
+      body: { error: { code: 'unknown_message', message: expect.stringContaining('m_nope') } },
+    });
+    for (const limit of ['0', '501', 'many']) {
+      expect(await call(`/conversations/${id}?limit=${limit}`)).toMatchObject({
+        status: 400,
+        body: { error: { code: 'bad_request', message: expect.stringContaining('limit') } },
+      });
+    }
+  });
+
   it('renames a conversation, trimming the title, and refuses bad titles naming the field', async () => {
     await using client = await connectClient(h.wsUrl, adminToken);
     const id = await converse(client, 'first words');

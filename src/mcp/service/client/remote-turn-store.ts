@@ -1,10 +1,15 @@
-import type { ConversationView, MessageView } from '../../../common/protocol.ts';
+import { messagePages, type ConversationView } from '../../../common/protocol.ts';
 import { ErrorCode, HearthError } from '../../../common/errors.ts';
-import type { MessageUpdate, RecentMessages } from '../store/conversation-store.ts';
+import type { MessagePage, MessageUpdate, RecentMessages } from '../store/conversation-store.ts';
 import type { TurnRecord, TurnStore } from '../store/turn-store.ts';
 import type { CentralClient } from './central-client.ts';
 
 interface History extends RecentMessages {
+  conversation: ConversationView;
+}
+
+/** A conversation and a page of its messages, as `GET /conversations/:id` answers. */
+interface Detail extends MessagePage {
   conversation: ConversationView;
 }
 
@@ -39,15 +44,22 @@ export class RemoteTurnStore implements TurnStore {
       : { messages: [], earlier: 0 };
   }
 
-  /** The conversation with every message, for a snapshot; undefined when there is none. */
-  async detail(
-    id: string,
-  ): Promise<{ conversation: ConversationView; messages: MessageView[] } | undefined> {
+  /**
+   * The conversation with its newest `limit` messages (the default page without it), for a
+   * snapshot; undefined when there is none.
+   */
+  async detail(id: string, limit: number = messagePages.messages): Promise<Detail | undefined> {
     return this.#absentIfUnknown(
-      this.#client.get<{ conversation: ConversationView; messages: MessageView[] }>(
-        `/conversations/${encodeURIComponent(id)}`,
-      ),
+      this.#client.get<Detail>(`/conversations/${encodeURIComponent(id)}?limit=${limit}`),
     );
+  }
+
+  /**
+   * The messages just before `before` (rejects `unknown_conversation` or `unknown_message`).
+   */
+  async page(id: string, before: string, limit: number): Promise<Detail> {
+    const query = new URLSearchParams({ before, limit: String(limit) });
+    return this.#client.get<Detail>(`/conversations/${encodeURIComponent(id)}?${query.toString()}`);
   }
 
   async openTurn(record: TurnRecord): Promise<void> {

@@ -16,9 +16,12 @@ import {
 } from './conversation-queries.ts';
 import { inTransaction } from './database.ts';
 import { SearchIndex, type SearchIndexOptions } from './search-index.ts';
+import { toMessage, type MessageRow } from './message-rows.ts';
+import { MessagePages, type MessagePage, type PageRequest } from './message-pages.ts';
 import type { TurnRecord } from './turn-store.ts';
 
 export type { ConversationPage, PageCursor, SearchHit } from './conversation-queries.ts';
+export type { MessagePage, PageRequest } from './message-pages.ts';
 
 /** What the router needs from storage: conversations and their messages. */
 export interface ConversationStore {
@@ -47,6 +50,11 @@ export interface ConversationStore {
 export interface ConversationLibrary {
   getConversation(id: string): ConversationView | undefined;
   listMessages(conversationId: string): MessageView[];
+  /**
+   * The newest messages (before `before`, when given), oldest first; undefined when `before` is
+   * not a message of the conversation.
+   */
+  messagePage(conversationId: string, request: PageRequest): MessagePage | undefined;
   /** Newest `updatedAt` first; `after` resumes just past a conversation of an earlier page. */
   listConversations(page: { limit: number; after?: PageCursor | undefined }): ConversationPage;
   /** The renamed conversation, or undefined when there is no such conversation. */
@@ -69,51 +77,13 @@ export interface NewMessage {
 }
 
 /** The tail of a conversation (see `recentMessages`). */
-export interface RecentMessages {
-  messages: MessageView[];
-  /** Messages before the first of `messages`. */
-  earlier: number;
-}
+export type RecentMessages = MessagePage;
 
 export interface MessageUpdate {
   content: ContentPart[];
   status: MessageStatus;
   usage?: Usage | null;
   error?: { code: string; message: string } | null;
-}
-
-interface MessageRow {
-  id: string;
-  turn_id: string;
-  role: 'user' | 'assistant';
-  content: string;
-  status: MessageStatus;
-  profile: string | null;
-  model: string | null;
-  input_tokens: number | null;
-  output_tokens: number | null;
-  error_code: string | null;
-  error_message: string | null;
-  created_at: string;
-}
-
-function toMessage(row: MessageRow): MessageView {
-  return {
-    id: row.id,
-    turnId: row.turn_id,
-    role: row.role,
-    content: JSON.parse(row.content) as ContentPart[],
-    status: row.status,
-    profile: row.profile,
-    model: row.model,
-    usage:
-      row.input_tokens === null || row.output_tokens === null
-        ? null
-        : { inputTokens: row.input_tokens, outputTokens: row.output_tokens },
-    error:
-      row.error_code === null ? null : { code: row.error_code, message: row.error_message ?? '' },
-    createdAt: row.created_at,
-  };
 }
 
 /**
@@ -125,11 +95,13 @@ export class SqliteConversationStore implements ConversationStore, ConversationL
   readonly #statements: Record<string, StatementSync>;
   readonly #db: DatabaseSync;
   readonly #queries: ConversationQueries;
+  readonly #pages: MessagePages;
   readonly searchIndex: SearchIndex;
 
   constructor(db: DatabaseSync, options: { searchIndex?: SearchIndexOptions } = {}) {
     this.#db = db;
     this.#queries = new ConversationQueries(db);
+    this.#pages = new MessagePages(db);
     this.searchIndex = new SearchIndex(db, options.searchIndex);
     // Rows a crash left unindexed (their notes committed with them) are indexed shortly.
     this.searchIndex.soon();
@@ -142,10 +114,6 @@ export class SqliteConversationStore implements ConversationStore, ConversationL
       ),
       touchConversation: db.prepare('UPDATE conversations SET updated_at = ? WHERE id = ?'),
       listMessages: db.prepare('SELECT * FROM messages WHERE conversation_id = ? ORDER BY rowid'),
-      newestMessages: db.prepare(
-        'SELECT *, length(CAST(content AS BLOB)) AS bytes FROM messages WHERE conversation_id = ? ORDER BY rowid DESC',
-      ),
-      countMessages: db.prepare('SELECT count(*) AS n FROM messages WHERE conversation_id = ?'),
       insertMessage: db.prepare(
         `INSERT INTO messages (id, conversation_id, turn_id, role, content, status, profile, model, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -199,23 +167,14 @@ export class SqliteConversationStore implements ConversationStore, ConversationL
 
   /**
    * The newest messages whose stored content takes at most `maxBytes` together, oldest first,
-   * starting at a user message (a reply without its question is left out with what came
-   * before), and how many earlier ones there are. Rows are read newest first and reading stops
-   * at the budget, so a long conversation costs what its tail costs.
+   * starting at a user message, and how many earlier ones there are (see `MessagePages`).
    */
   recentMessages(conversationId: string, maxBytes: number): RecentMessages {
-    const rows: MessageRow[] = [];
-    let bytes = 0;
-    for (const row of this.#run('newestMessages').iterate(conversationId) as Iterable<
-      MessageRow & { bytes: number }
-    >) {
-      bytes += row.bytes;
-      if (bytes > maxBytes) break;
-      rows.push(row);
-    }
-    while (rows.length > 0 && rows.at(-1)?.role !== 'user') rows.pop();
-    const { n } = this.#run('countMessages').get(conversationId) as { n: number };
-    return { messages: rows.reverse().map(toMessage), earlier: n - rows.length };
+    return this.#pages.recent(conversationId, maxBytes);
+  }
+
+  messagePage(conversationId: string, request: PageRequest): MessagePage | undefined {
+    return this.#pages.page(conversationId, request);
   }
 
   insertMessage(input: NewMessage): MessageView {
