@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startOpenAIDouble, type OpenAIDouble } from '../doubles/openai-double.ts';
 import { adminToken, startTestHearth, type TestHearth } from '../support/hearth-fixture.ts';
+import { appendStoredTurns } from '../support/stored-turns.ts';
 import { connectClient, type Frame, type TestClient } from '../support/ws-client.ts';
 
 let double: OpenAIDouble;
@@ -32,46 +33,6 @@ async function converse(client: TestClient, turns: number): Promise<string> {
     await client.waitFor((f) => f.type === 'turn.done' && f.turnId === ack.turnId);
   }
   return conversationId!;
-}
-
-/**
- * Adds `count` finished turns to a conversation straight into Hearth's database, through a
- * second connection (WAL lets both write), for conversations too long to send turn by turn.
- */
-function appendStored(conversationId: string, count: number, reply: string): void {
-  const db = new DatabaseSync(join(h.dataDir, 'hearth.db'));
-  try {
-    const insert = db.prepare(
-      `INSERT INTO messages (id, conversation_id, turn_id, role, content, status, profile, model, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, 'complete', 'default', NULL, ?, ?)`,
-    );
-    const now = new Date().toISOString();
-    db.exec('BEGIN');
-    for (let index = 0; index < count; index++) {
-      const turnId = `t_stored${index}`;
-      insert.run(
-        `m_stored${index}u`,
-        conversationId,
-        turnId,
-        'user',
-        JSON.stringify(say(`s${index}`)),
-        now,
-        now,
-      );
-      insert.run(
-        `m_stored${index}a`,
-        conversationId,
-        turnId,
-        'assistant',
-        JSON.stringify(say(reply)),
-        now,
-        now,
-      );
-    }
-    db.exec('COMMIT');
-  } finally {
-    db.close();
-  }
 }
 
 describe('paged snapshots and history', () => {
@@ -112,7 +73,7 @@ describe('paged snapshots and history', () => {
   it('a long conversation: the default snapshot holds 100 messages, a page at most 512 KiB', async () => {
     await using client = await connectClient(h.wsUrl, adminToken);
     const conversationId = await converse(client, 1);
-    appendStored(conversationId, 150, 'short');
+    appendStoredTurns(h.dataDir, conversationId, 150, 'short');
     await using reader = await connectClient(h.wsUrl, adminToken);
     await reader.request({ type: 'subscribe', conversationId });
     const snapshot = await reader.waitFor((f) => f.type === 'snapshot');

@@ -54,6 +54,7 @@ const ui = {
   tokenInput: /** @type {HTMLInputElement} */ (byId('token-input')),
   tokenReason: byId('token-reason'),
   messages: byId('messages'),
+  earlier: /** @type {HTMLButtonElement} */ (byId('earlier')),
   empty: byId('empty'),
   notice: byId('notice'),
   noticeText: byId('notice-text'),
@@ -135,6 +136,9 @@ const state = {
   /** Whether `messages` reflect `lastSeq`, so that a subscribe may ask for `afterSeq`. */
   hasView: true,
   /** @type {Message[]} */ messages: [],
+  /** Messages stored before the first of `messages`, not loaded yet (`history` loads them). */
+  earlier: 0,
+  loadingEarlier: false,
   /** @type {string | null} */ runningTurnId: null,
   stopping: false,
   subscribing: false,
@@ -212,6 +216,7 @@ function boot() {
     updateControls();
   });
   ui.stop.addEventListener('click', () => void stopTurn());
+  ui.earlier.addEventListener('click', () => void loadEarlier());
   ui.newConversation.addEventListener('click', () => {
     startNewConversation();
     ui.composer.focus();
@@ -502,12 +507,16 @@ function applySnapshot(frame) {
   state.hasView = true;
   state.conversationTitle = frame.conversation?.title ?? state.conversationTitle;
   state.conversationProfile = frame.conversation?.profile ?? null;
-  state.messages = (Array.isArray(frame.messages) ? frame.messages : []).map(fromMessageView);
-  for (const message of state.messages) {
-    if (message.role !== 'user') continue;
-    const reply = state.messages.find((m) => m.turnId === message.turnId && m.role === 'assistant');
-    if (reply) message.kind = reply.kind;
+  const messages = (Array.isArray(frame.messages) ? frame.messages : []).map(fromMessageView);
+  // Pages loaded before stay when the snapshot joins them: older messages do not change.
+  const joins = messages.length > 0 ? state.messages.findIndex((m) => m.id === messages[0].id) : -1;
+  if (joins > 0) {
+    state.messages = [...state.messages.slice(0, joins), ...messages];
+  } else {
+    state.messages = messages;
+    state.earlier = Number.isInteger(frame.earlier) && frame.earlier > 0 ? frame.earlier : 0;
   }
+  assignKinds(state.messages);
   const streaming = state.messages.findLast(
     (m) => m.role === 'assistant' && m.status === 'streaming',
   );
@@ -518,6 +527,53 @@ function applySnapshot(frame) {
   pruneMedia();
   scrollToEnd(true);
   saveSoon();
+}
+
+/** A question shows as its reply does (chat or image). */
+function assignKinds(messages) {
+  for (const message of messages) {
+    if (message.role !== 'user') continue;
+    const reply = messages.find((m) => m.turnId === message.turnId && m.role === 'assistant');
+    if (reply) message.kind = reply.kind;
+  }
+}
+
+/** Loads the page of messages before the first one shown, keeping the view where it was. */
+async function loadEarlier() {
+  const conversationId = state.conversationId;
+  const first = state.messages[0];
+  if (!conversationId || !first || state.earlier === 0 || state.loadingEarlier) return;
+  state.loadingEarlier = true;
+  renderEarlier();
+  try {
+    const page = await request({ type: 'history', conversationId, before: first.id }, 15_000);
+    if (state.conversationId !== conversationId || state.messages[0] !== first) return;
+    const older = (Array.isArray(page.messages) ? page.messages : []).map(fromMessageView);
+    state.messages = [...older, ...state.messages];
+    state.earlier = Number.isInteger(page.earlier) && page.earlier > 0 ? page.earlier : 0;
+    assignKinds(state.messages);
+    const fromBottom = ui.main.scrollHeight - ui.main.scrollTop;
+    const fragment = document.createDocumentFragment();
+    for (const message of older) fragment.append(renderMessage(message));
+    ui.empty.after(fragment);
+    ui.main.scrollTop = ui.main.scrollHeight - fromBottom;
+    saveSoon();
+  } catch (error) {
+    if (!(error instanceof RequestError && error.code === 'disconnected')) {
+      showNotice(error instanceof Error ? error.message : String(error));
+    }
+  } finally {
+    state.loadingEarlier = false;
+    renderEarlier();
+  }
+}
+
+function renderEarlier() {
+  ui.earlier.hidden = state.earlier === 0 || state.messages.length === 0;
+  ui.earlier.disabled = state.loadingEarlier || !state.welcomed;
+  ui.earlier.textContent = state.loadingEarlier
+    ? 'Loading earlier messages…'
+    : `Show ${state.earlier === 1 ? 'the earlier message' : `${state.earlier} earlier messages`}`;
 }
 
 function fromMessageView(view) {
@@ -877,6 +933,7 @@ function restoreView(conversationId) {
       return;
     }
     state.messages = saved.messages;
+    state.earlier = Number.isInteger(saved.earlier) && saved.earlier > 0 ? saved.earlier : 0;
     state.lastSeq = saved.seq;
     state.conversationTitle = typeof saved.title === 'string' ? saved.title : '';
     state.conversationProfile = saved.profile ?? null;
@@ -907,6 +964,7 @@ function saveView() {
     title: state.conversationTitle,
     profile: state.conversationProfile,
     messages: state.messages,
+    earlier: state.earlier,
   });
   // Too big for the tab's storage: drop it, and the next load starts from a snapshot.
   if (!storage.set('sessionStorage', viewKey(conversationId), saved)) {
@@ -925,6 +983,7 @@ function startNewConversation() {
   state.lastSeq = 0;
   state.hasView = true;
   state.messages = [];
+  state.earlier = 0;
   state.runningTurnId = null;
   state.stopping = false;
   state.subscribing = false;
@@ -1579,6 +1638,7 @@ function hideNotice() {
 }
 
 function updateControls() {
+  renderEarlier();
   const running = state.runningTurnId !== null;
   const compose = canCompose();
   const image = chosenKind() === 'image';
