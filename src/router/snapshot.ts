@@ -28,12 +28,30 @@ export function conversationSnapshot(
   const page = store.messagePage(conversationId, { limit, maxBytes: messagePages.bytes });
   if (!page) return undefined;
   const active = router.replyInProgress(conversationId);
-  const messages = active
-    ? page.messages.map((message) =>
-        message.id === active.messageId ? { ...message, content: active.content } : message,
-      )
-    : page.messages;
-  return { conversation, messages, earlier: page.earlier };
+  if (!active) return { conversation, ...page };
+  const messages = page.messages.map((message) =>
+    message.id === active.messageId ? { ...message, content: active.content } : message,
+  );
+  return { conversation, ...withinBytes(messages, page.earlier, messagePages.bytes) };
+}
+
+/**
+ * A page whose running reply was replaced by its live content, which may have outgrown its
+ * stored checkpoint (a long tool result since the last one), brought back within `maxBytes` of
+ * content: its oldest messages go to `earlier`, never the newest one.
+ */
+export function withinBytes(
+  messages: MessageView[],
+  earlier: number,
+  maxBytes: number,
+): MessagePage {
+  const sizes = messages.map((message) => Buffer.byteLength(JSON.stringify(message.content)));
+  let total = sizes.reduce((sum, size) => sum + size, 0);
+  let drop = 0;
+  while (total > maxBytes && drop < messages.length - 1) total -= sizes[drop++] ?? 0;
+  return drop === 0
+    ? { messages, earlier }
+    : { messages: messages.slice(drop), earlier: earlier + drop };
 }
 
 /**

@@ -116,6 +116,8 @@ describe('ClusterHub over a real Redis', () => {
       ['snapshot', 10],
       ['text.delta', 11],
     ]);
+    // Of the default size: the source was asked for no particular limit.
+    expect(probe.frames[1]).toMatchObject({ earlier: -1 });
   });
 
   it('numbers beyond the reservation when Redis lost the counter', async () => {

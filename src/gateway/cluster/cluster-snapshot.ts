@@ -1,6 +1,6 @@
 import { ErrorCode, HearthError } from '../../common/errors.ts';
-import type { TurnEvent } from '../../common/protocol.ts';
-import type { ConversationSnapshot } from '../../router/snapshot.ts';
+import { messagePages, type TurnEvent } from '../../common/protocol.ts';
+import { withinBytes, type ConversationSnapshot } from '../../router/snapshot.ts';
 import { foldReply } from './fold-reply.ts';
 import type { RedisEvents } from './redis-events.ts';
 
@@ -36,13 +36,16 @@ export async function snapshotAt(options: {
   ]);
   if (!detail)
     throw new HearthError(ErrorCode.unknownConversation, `No conversation ${conversationId}`);
-  let messages = detail.messages;
+  let { messages, earlier } = detail;
   if (turnStart !== undefined && turnStart <= seq) {
     const turnEvents = await events.range(conversationId, turnStart - 1, seq);
     const started = turnEvents?.[0] && (JSON.parse(turnEvents[0].frame) as TurnEvent);
     if (turnEvents && started && started.type === 'turn.started') {
       const content = foldReply(turnEvents.map((e) => e.frame));
-      messages = messages.map((m) => (m.id === started.assistantMessageId ? { ...m, content } : m));
+      const replaced = messages.map((m) =>
+        m.id === started.assistantMessageId ? { ...m, content } : m,
+      );
+      ({ messages, earlier } = withinBytes(replaced, earlier, messagePages.bytes));
     }
   }
   return JSON.stringify({
@@ -51,6 +54,6 @@ export async function snapshotAt(options: {
     seq,
     conversation: detail.conversation,
     messages,
-    earlier: detail.earlier,
+    earlier,
   });
 }

@@ -138,7 +138,8 @@ const state = {
   /** @type {Message[]} */ messages: [],
   /** Messages stored before the first of `messages`, not loaded yet (`history` loads them). */
   earlier: 0,
-  loadingEarlier: false,
+  /** The `history` request under way, if any (a new conversation drops it). */
+  /** @type {object | null} */ earlierRequest: null,
   /** @type {string | null} */ runningTurnId: null,
   stopping: false,
   subscribing: false,
@@ -542,36 +543,45 @@ function assignKinds(messages) {
 async function loadEarlier() {
   const conversationId = state.conversationId;
   const first = state.messages[0];
-  if (!conversationId || !first || state.earlier === 0 || state.loadingEarlier) return;
-  state.loadingEarlier = true;
+  if (!conversationId || !first || state.earlier === 0 || state.earlierRequest) return;
+  const ticket = {};
+  state.earlierRequest = ticket;
   renderEarlier();
   try {
     const page = await request({ type: 'history', conversationId, before: first.id }, 15_000);
-    if (state.conversationId !== conversationId || state.messages[0] !== first) return;
+    // Older messages never change, so the page fits as long as the same message is first.
+    if (state.earlierRequest !== ticket || state.messages[0]?.id !== first.id) return;
+    state.earlierRequest = null;
     const older = (Array.isArray(page.messages) ? page.messages : []).map(fromMessageView);
+    // Where the first message is from the bottom stays, while the button and pages above change.
+    const fromBottom = ui.main.scrollHeight - ui.main.scrollTop;
     state.messages = [...older, ...state.messages];
     state.earlier = Number.isInteger(page.earlier) && page.earlier > 0 ? page.earlier : 0;
     assignKinds(state.messages);
-    const fromBottom = ui.main.scrollHeight - ui.main.scrollTop;
+    renderEarlier();
     const fragment = document.createDocumentFragment();
     for (const message of older) fragment.append(renderMessage(message));
     ui.empty.after(fragment);
     ui.main.scrollTop = ui.main.scrollHeight - fromBottom;
     saveSoon();
   } catch (error) {
+    if (state.earlierRequest !== ticket) return;
     if (!(error instanceof RequestError && error.code === 'disconnected')) {
       showNotice(error instanceof Error ? error.message : String(error));
     }
   } finally {
-    state.loadingEarlier = false;
-    renderEarlier();
+    if (state.earlierRequest === ticket) {
+      state.earlierRequest = null;
+      renderEarlier();
+    }
   }
 }
 
 function renderEarlier() {
+  const loading = state.earlierRequest !== null;
   ui.earlier.hidden = state.earlier === 0 || state.messages.length === 0;
-  ui.earlier.disabled = state.loadingEarlier || !state.welcomed;
-  ui.earlier.textContent = state.loadingEarlier
+  ui.earlier.disabled = loading || !state.welcomed;
+  ui.earlier.textContent = loading
     ? 'Loading earlier messages…'
     : `Show ${state.earlier === 1 ? 'the earlier message' : `${state.earlier} earlier messages`}`;
 }
@@ -984,6 +994,7 @@ function startNewConversation() {
   state.hasView = true;
   state.messages = [];
   state.earlier = 0;
+  state.earlierRequest = null;
   state.runningTurnId = null;
   state.stopping = false;
   state.subscribing = false;

@@ -14,6 +14,18 @@ interface Detail extends MessagePage {
 }
 
 /**
+ * A page as the central service answers it. One older than its gateways ignores `limit` and
+ * `before` and answers every message without `earlier`: refused, rather than shown as a page.
+ */
+function paged(detail: Detail): Detail {
+  if (Number.isInteger(detail.earlier)) return detail;
+  throw new HearthError(
+    ErrorCode.unavailable,
+    'The central service is older than this gateway and cannot page messages: upgrade it',
+  );
+}
+
+/**
  * The router's store on a split gateway: every read and write goes to the central service,
  * the only writer of the database. Writes of one reply go one after another (the lifecycle
  * chains them), so they land in order.
@@ -50,7 +62,9 @@ export class RemoteTurnStore implements TurnStore {
    */
   async detail(id: string, limit: number = messagePages.messages): Promise<Detail | undefined> {
     return this.#absentIfUnknown(
-      this.#client.get<Detail>(`/conversations/${encodeURIComponent(id)}?limit=${limit}`),
+      this.#client
+        .get<Detail>(`/conversations/${encodeURIComponent(id)}?limit=${limit}`)
+        .then(paged),
     );
   }
 
@@ -59,7 +73,11 @@ export class RemoteTurnStore implements TurnStore {
    */
   async page(id: string, before: string, limit: number): Promise<Detail> {
     const query = new URLSearchParams({ before, limit: String(limit) });
-    return this.#client.get<Detail>(`/conversations/${encodeURIComponent(id)}?${query.toString()}`);
+    return paged(
+      await this.#client.get<Detail>(
+        `/conversations/${encodeURIComponent(id)}?${query.toString()}`,
+      ),
+    );
   }
 
   async openTurn(record: TurnRecord): Promise<void> {

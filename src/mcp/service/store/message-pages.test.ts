@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ContentPart } from '../../../common/protocol.ts';
 import { SqliteConversationStore } from './conversation-store.ts';
 import { openDatabase } from './database.ts';
+import { newestRows } from './message-pages.ts';
 
 const text = (value: string): ContentPart[] => [{ type: 'text', text: value }];
 const stored = (value: string) => Buffer.byteLength(JSON.stringify(text(value)));
@@ -97,5 +98,30 @@ describe('messagePage', () => {
       messages: [],
       earlier: 0,
     });
+  });
+});
+
+describe('messagePage, more', () => {
+  it('applies the byte budget and the one-message rule to a page before a message', () => {
+    const store = library(4);
+    const budget = stored('answer 1') + stored('q1');
+    const page = store.messagePage('c_a', { limit: 10, maxBytes: budget, before: 'm_c_a2u' });
+    expect(ids(page)).toEqual(['m_c_a1u', 'm_c_a1a']);
+    expect(page?.earlier).toBe(2);
+    const one = store.messagePage('c_a', { limit: 10, maxBytes: 1, before: 'm_c_a2u' });
+    expect(ids(one)).toEqual(['m_c_a1a']);
+    expect(one?.earlier).toBe(3);
+  });
+
+  it('reads pages through the conversation index, newest first, without sorting', () => {
+    const db = openDatabase({ memory: true });
+    const plan = db
+      .prepare(`EXPLAIN QUERY PLAN ${newestRows}`)
+      .all('c', 1, 1)
+      .map((row) => String(row.detail));
+    expect(plan.join(' | ')).toMatch(
+      /USING INDEX messages_conversation \(conversation_id=\? AND rowid<\?\)/,
+    );
+    expect(plan.join(' | ')).not.toMatch(/TEMP B-TREE/);
   });
 });

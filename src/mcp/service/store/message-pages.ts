@@ -20,14 +20,18 @@ export interface PageRequest {
 
 type SizedRow = MessageRow & { bytes: number; position: number };
 
+/** A conversation's rows before a rowid, newest first, with their content's size in bytes. */
+export const newestRows = `SELECT *, rowid AS position, length(CAST(content AS BLOB)) AS bytes
+  FROM messages WHERE conversation_id = ? AND rowid < ? ORDER BY rowid DESC LIMIT ?`;
+
 /** Past every rowid a message can have. */
 const end = Number.MAX_SAFE_INTEGER;
 
 /**
  * Reads a conversation from its newest end: the tail a turn sends its model, and pages for
  * clients. Rows are read newest first through the `(conversation_id)` index, whose entries are
- * ordered by rowid, and reading stops at the limit, so a page of a long conversation costs what
- * the page costs (plus one count over the index).
+ * ordered by rowid, and reading stops at the limit or at the first row past the byte budget,
+ * so a page of a long conversation costs what the page costs (plus one count over the index).
  */
 export class MessagePages {
   readonly #newest: StatementSync;
@@ -35,10 +39,7 @@ export class MessagePages {
   readonly #position: StatementSync;
 
   constructor(db: DatabaseSync) {
-    this.#newest = db.prepare(
-      `SELECT *, rowid AS position, length(CAST(content AS BLOB)) AS bytes FROM messages
-       WHERE conversation_id = ? AND rowid < ? ORDER BY rowid DESC`,
-    );
+    this.#newest = db.prepare(newestRows);
     this.#countBefore = db.prepare(
       'SELECT count(*) AS n FROM messages WHERE conversation_id = ? AND rowid < ?',
     );
@@ -54,7 +55,7 @@ export class MessagePages {
   recent(conversationId: string, maxBytes: number): MessagePage {
     const rows: SizedRow[] = [];
     let bytes = 0;
-    for (const row of this.#rows(conversationId, end)) {
+    for (const row of this.#rows(conversationId, end, -1)) {
       bytes += row.bytes;
       if (bytes > maxBytes) break;
       rows.push(row);
@@ -74,8 +75,7 @@ export class MessagePages {
     }
     const rows: SizedRow[] = [];
     let bytes = 0;
-    for (const row of this.#rows(conversationId, from)) {
-      if (rows.length === request.limit) break;
+    for (const row of this.#rows(conversationId, from, request.limit)) {
       bytes += row.bytes;
       if (rows.length > 0 && bytes > request.maxBytes) break;
       rows.push(row);
@@ -83,8 +83,9 @@ export class MessagePages {
     return this.#page(conversationId, rows, from);
   }
 
-  #rows(conversationId: string, before: number): Iterable<SizedRow> {
-    return this.#newest.iterate(conversationId, before) as Iterable<SizedRow>;
+  /** Newest first, at most `limit` rows (-1: no limit). */
+  #rows(conversationId: string, before: number, limit: number): Iterable<SizedRow> {
+    return this.#newest.iterate(conversationId, before, limit) as Iterable<SizedRow>;
   }
 
   /** `rows` newest first, read from just before `from`. */
