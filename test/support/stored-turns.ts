@@ -31,3 +31,25 @@ export function appendStoredTurns(
     db.close();
   }
 }
+
+/**
+ * Adds `count` empty conversations titled `Old <i>` straight into a running Hearth's database,
+ * each a minute older than the one before, all older than any conversation made today.
+ */
+export function addStoredConversations(dataDir: string, count: number): void {
+  const db = new DatabaseSync(join(dataDir, 'hearth.db'));
+  try {
+    const insert = db.prepare(
+      'INSERT INTO conversations (id, title, profile, created_at, updated_at) VALUES (?, ?, NULL, ?, ?)',
+    );
+    const start = Date.parse('2026-01-01T12:00:00Z');
+    db.exec('BEGIN');
+    for (let index = 0; index < count; index++) {
+      const at = new Date(start - index * 60_000).toISOString();
+      insert.run(`c_old${index}`, `Old ${index}`, at, at);
+    }
+    db.exec('COMMIT');
+  } finally {
+    db.close();
+  }
+}

@@ -7,6 +7,7 @@ const staticDir = join(import.meta.dirname, '..', 'static');
 const files: ReadonlyArray<{ route: string; file: string; type: string }> = [
   { route: '/', file: 'index.html', type: 'text/html; charset=utf-8' },
   { route: '/app.js', file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  { route: '/conversations.js', file: 'conversations.js', type: 'text/javascript; charset=utf-8' },
   { route: '/devices.js', file: 'devices.js', type: 'text/javascript; charset=utf-8' },
   { route: '/panel.js', file: 'panel.js', type: 'text/javascript; charset=utf-8' },
   { route: '/mcp-servers.js', file: 'mcp-servers.js', type: 'text/javascript; charset=utf-8' },

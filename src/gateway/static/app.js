@@ -13,6 +13,7 @@
  * header, so the page fetches them and shows blob URLs.
  */
 
+import { createConversationsPanel } from './conversations.js';
 import { createDevicesPanel } from './devices.js';
 import { createMcpServersPanel } from './mcp-servers.js';
 
@@ -66,6 +67,8 @@ const ui = {
   hint: byId('hint'),
   devices: byId('devices'),
   devicesToggle: /** @type {HTMLButtonElement} */ (byId('devices-toggle')),
+  conversations: byId('conversations'),
+  conversationsToggle: /** @type {HTMLButtonElement} */ (byId('conversations-toggle')),
   mcpServers: byId('mcp-servers'),
   mcpServersToggle: /** @type {HTMLButtonElement} */ (byId('mcp-servers-toggle')),
 };
@@ -322,6 +325,15 @@ const devicesPanel = createDevicesPanel({
   onError: (message) => showNotice(message),
 });
 
+const conversationsPanel = createConversationsPanel({
+  root: ui.conversations,
+  toggle: ui.conversationsToggle,
+  token: () => state.token,
+  current: () => state.conversationId,
+  onOpen: (conversationId) => openConversation(conversationId),
+  onError: (message) => showNotice(message),
+});
+
 const mcpServersPanel = createMcpServersPanel({
   root: ui.mcpServers,
   toggle: ui.mcpServersToggle,
@@ -337,6 +349,7 @@ function onWelcome(welcome) {
   applyProfileState(welcome);
   startHeartbeat();
   if (state.conversationId) void subscribe();
+  conversationsPanel.connected();
   void devicesPanel.subscribe();
   void mcpServersPanel.load(welcome.role);
   updateControls();
@@ -980,6 +993,32 @@ function saveView() {
   if (!storage.set('sessionStorage', viewKey(conversationId), saved)) {
     storage.remove('sessionStorage', viewKey(conversationId));
   }
+}
+
+/** Shows another conversation: its saved view at once if this tab has one, then catches up. */
+function openConversation(conversationId) {
+  if (conversationId === state.conversationId) return;
+  saveView();
+  if (state.conversationId && state.welcomed) {
+    request({ type: 'unsubscribe', conversationId: state.conversationId }).catch(() => undefined);
+  }
+  state.conversationTitle = '';
+  state.conversationProfile = null;
+  state.lastSeq = 0;
+  state.messages = [];
+  state.earlier = 0;
+  state.earlierRequest = null;
+  state.runningTurnId = null;
+  state.stopping = false;
+  state.subscribing = false;
+  hideNotice();
+  rememberConversation(conversationId);
+  restoreView(conversationId);
+  renderAll();
+  pruneMedia();
+  scrollToEnd(true);
+  conversationsPanel.refreshCurrent();
+  void subscribe();
 }
 
 function startNewConversation() {

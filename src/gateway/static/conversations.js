@@ -1,0 +1,190 @@
+/**
+ * The page's conversations panel: the household's conversations, newest first, a page at a
+ * time (`GET /api/v1/conversations`), and a search over titles and message text
+ * (`GET /api/v1/conversations/search`). Picking one opens it in the page. The list is read
+ * afresh each time the panel opens, since any device may have started or renamed one.
+ * Titles and snippets reach the page only through `textContent`.
+ */
+import { bindToggle } from './panel.js';
+
+const pageSize = 30;
+const searchDelayMs = 250;
+
+export function createConversationsPanel({ root, toggle, token, current, onOpen, onError }) {
+  /** @type {Array<{ id: string, title: string, when: string, snippet?: string }>} */
+  let rows = [];
+  /** @type {string | null} */
+  let nextCursor = null;
+  let query = '';
+  let loading = false;
+  /** Bumped by every new read, so that a slower earlier answer is dropped. */
+  let generation = 0;
+  let searchTimer = 0;
+
+  const heading = document.createElement('h2');
+  heading.textContent = 'Conversations';
+  const search = document.createElement('input');
+  search.type = 'search';
+  search.className = 'conversation-search';
+  search.placeholder = 'Search titles and messages';
+  search.setAttribute('aria-label', 'Search conversations');
+  search.dataset.testid = 'conversation-search';
+  const list = document.createElement('ul');
+  list.className = 'conversation-list';
+  const status = document.createElement('p');
+  status.className = 'muted conversation-status';
+  status.dataset.testid = 'conversation-status';
+  const more = document.createElement('button');
+  more.type = 'button';
+  more.className = 'button secondary';
+  more.dataset.testid = 'conversation-more';
+  more.textContent = 'More';
+  root.append(heading, search, list, status, more);
+
+  bindToggle(toggle, root);
+  toggle.addEventListener('click', () => {
+    if (!root.hidden) void reload();
+  });
+  search.addEventListener('input', () => {
+    clearTimeout(searchTimer);
+    searchTimer = window.setTimeout(() => {
+      query = search.value.trim();
+      void reload();
+    }, searchDelayMs);
+  });
+  more.addEventListener('click', () => void readPage(generation));
+
+  async function api(path) {
+    const response = await fetch(`/api/v1${path}`, {
+      headers: { authorization: `Bearer ${token()}` },
+    });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(body?.error?.message ?? `Hearth answered ${response.status}`);
+    return body;
+  }
+
+  function reload() {
+    generation += 1;
+    rows = [];
+    nextCursor = null;
+    return query ? readSearch(generation) : readPage(generation);
+  }
+
+  async function readPage(asked) {
+    await read(asked, async () => {
+      const cursor = nextCursor ? `&cursor=${encodeURIComponent(nextCursor)}` : '';
+      const page = await api(`/conversations?limit=${pageSize}${cursor}`);
+      const found = Array.isArray(page.conversations) ? page.conversations : [];
+      return {
+        rows: found.map((c) => ({ id: c.id, title: c.title, when: c.updatedAt })),
+        next: typeof page.nextCursor === 'string' ? page.nextCursor : null,
+      };
+    });
+  }
+
+  async function readSearch(asked) {
+    await read(asked, async () => {
+      const answer = await api(
+        `/conversations/search?q=${encodeURIComponent(query)}&limit=${pageSize}`,
+      );
+      // One row per conversation, where its first hit puts it (title matches come first), with
+      // the text around its best message match that says more than the title.
+      const byId = new Map();
+      for (const hit of Array.isArray(answer.hits) ? answer.hits : []) {
+        const row = byId.get(hit.conversationId) ?? {
+          id: hit.conversationId,
+          title: hit.title,
+          when: hit.kind === 'title' ? hit.updatedAt : hit.createdAt,
+        };
+        if (hit.kind === 'message' && row.snippet === undefined && hit.snippet !== row.title)
+          row.snippet = hit.snippet;
+        byId.set(hit.conversationId, row);
+      }
+      return { rows: [...byId.values()], next: null };
+    });
+  }
+
+  async function read(asked, fetchRows) {
+    loading = true;
+    render();
+    try {
+      const page = await fetchRows();
+      if (asked !== generation) return;
+      const seen = new Set(rows.map((row) => row.id));
+      rows = [...rows, ...page.rows.filter((row) => !seen.has(row.id))];
+      nextCursor = page.next;
+    } catch (error) {
+      if (asked === generation) onError(error instanceof Error ? error.message : String(error));
+    } finally {
+      if (asked === generation) {
+        loading = false;
+        render();
+      }
+    }
+  }
+
+  function render() {
+    list.replaceChildren(...rows.map(item));
+    more.hidden = loading || nextCursor === null;
+    status.hidden = !loading && rows.length > 0;
+    status.textContent = loading
+      ? 'Loading…'
+      : query
+        ? 'Nothing matches.'
+        : 'No conversations yet.';
+  }
+
+  function item(row) {
+    const entry = document.createElement('li');
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'conversation';
+    button.dataset.testid = 'conversation';
+    button.dataset.conversationId = row.id;
+    if (row.id === current()) button.setAttribute('aria-current', 'true');
+    const title = document.createElement('span');
+    title.className = 'chat-title';
+    title.textContent = row.title || 'Untitled';
+    const when = document.createElement('time');
+    when.className = 'chat-when';
+    when.dateTime = row.when;
+    when.textContent = formatWhen(row.when);
+    button.append(title, when);
+    if (row.snippet) {
+      const snippet = document.createElement('span');
+      snippet.className = 'chat-snippet';
+      snippet.textContent = row.snippet;
+      button.append(snippet);
+    }
+    button.addEventListener('click', () => {
+      root.hidden = true;
+      toggle.setAttribute('aria-expanded', 'false');
+      onOpen(row.id);
+    });
+    entry.append(button);
+    return entry;
+  }
+
+  render();
+  return {
+    /** After every `welcome`: the toggle shows once a token is known; an open panel reloads. */
+    connected() {
+      toggle.hidden = false;
+      if (!root.hidden) void reload();
+    },
+    /** When the open conversation changes, so that the list marks it. */
+    refreshCurrent() {
+      render();
+    },
+  };
+}
+
+/** Today's conversations by time, older ones by date, in the browser's language. */
+function formatWhen(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  const today = new Date();
+  return date.toDateString() === today.toDateString()
+    ? date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })
+    : date.toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
+}
