@@ -19,53 +19,68 @@ import { connectClient } from '../support/ws-client.ts';
 
 const newContext = useBrowser();
 const rowSelector = '[data-testid="conversation"]';
+const hostile = '<img src=x onerror="window.__injected = 1">';
 
 describe('web page, conversations panel', () => {
   it('lists, pages, searches and opens conversations', async () => {
     await using double = await startOpenAIDouble();
     await using hearth = await startTestHearth({ providerBaseURL: double.baseURL });
-    addStoredConversations(hearth.dataDir, 33);
+    addStoredConversations(hearth.dataDir, 32);
     const ids: Record<string, string> = {};
     {
       await using client = await connectClient(hearth.wsUrl, adminToken);
-      for (const text of ['kitchen lights', 'what to plant: tomatoes', 'weekly menu']) {
-        const ack = await client.request({ type: 'chat.send', content: [{ type: 'text', text }] });
+      const say = async (text: string, more: Record<string, unknown> = {}) => {
+        const ack = await client.request({
+          type: 'chat.send',
+          content: [{ type: 'text', text }],
+          ...more,
+        });
         await client.waitFor((f) => f.type === 'turn.done' && f.turnId === ack.turnId);
-        ids[text] = ack.conversationId;
-      }
+        return ack.conversationId as string;
+      };
+      ids.kitchen = await say('kitchen lights', { profile: 'second' });
+      ids.garden = await say('what to plant: tomatoes');
+      ids.hostile = await say(hostile);
+      ids.menu = await say('weekly menu');
       // A second message: its words are in no title.
-      const ack = await client.request({
-        type: 'chat.send',
-        conversationId: ids['kitchen lights'],
-        content: [{ type: 'text', text: 'and the porch lamp' }],
-      });
-      await client.waitFor((f) => f.type === 'turn.done' && f.turnId === ack.turnId);
+      await say('and the porch lamp', { conversationId: ids.kitchen });
     }
 
     await using context = await newContext();
     const { page, sent, received, problems } = await openPage(
       context,
-      `${hearth.url}/?c=${ids['weekly menu']}#token=${adminToken}`,
+      `${hearth.url}/?c=${ids.menu}#token=${adminToken}`,
     );
     await waitConnected(page);
     const panel = page.locator('[data-testid="conversations"]');
-    expect(await panel.isVisible()).toBe(false);
-    await page.click('[data-testid="conversations-toggle"]');
+    const toggle = page.locator('[data-testid="conversations-toggle"]');
+    const search = page.locator('[data-testid="conversation-search"]');
+    const status = page.locator('[data-testid="conversation-status"]');
     const rows = page.locator(rowSelector);
+    const titles = () => page.locator(`${rowSelector} .chat-title`).allTextContents();
+    const snippets = () => page.locator(`${rowSelector} .chat-snippet`).allTextContents();
+    const row = (id: string | undefined) =>
+      page.locator(`${rowSelector}[data-conversation-id="${id}"]`);
+    const users = () => texts(page, userSelector);
+    expect(await panel.isVisible()).toBe(false);
+
+    await toggle.click();
     await until(
       'the first page',
       () => rows.count(),
       (n) => n === 30,
     );
-    const titles = () => page.locator(`${rowSelector} .chat-title`).allTextContents();
-    expect((await titles()).slice(0, 4)).toEqual([
+    expect((await titles()).slice(0, 5)).toEqual([
       'kitchen lights',
       'weekly menu',
+      hostile,
       'what to plant: tomatoes',
       'Old 0',
     ]);
+    // Text from the server is shown as text, never run.
+    expect(await page.evaluate('window.__injected')).toBeUndefined();
     // The open conversation is marked.
-    expect(await rows.nth(1).getAttribute('aria-current')).toBe('true');
+    expect(await row(ids.menu).getAttribute('aria-current')).toBe('true');
     expect(await rows.first().getAttribute('aria-current')).toBe(null);
 
     await page.click('[data-testid="conversation-more"]');
@@ -74,77 +89,73 @@ describe('web page, conversations panel', () => {
       () => rows.count(),
       (n) => n === 36,
     );
-    expect((await titles()).at(-1)).toBe('Old 32');
+    expect((await titles()).at(-1)).toBe('Old 31');
     expect(await page.locator('[data-testid="conversation-more"]').isVisible()).toBe(false);
 
-    // Opening one: the panel closes, the page shows it and remembers it.
-    await page.click(`${rowSelector}[data-conversation-id="${ids['kitchen lights']}"]`);
+    // Opening one: the panel closes, the page shows it, remembers it and marks it.
+    await row(ids.kitchen).click();
     expect(await panel.isVisible()).toBe(false);
-    await until(
-      'its messages',
-      () => texts(page, userSelector),
-      (t) => t[0] === 'kitchen lights',
-    );
-    expect(await storedConversation(page)).toBe(ids['kitchen lights']);
-    expect(new URL(page.url()).searchParams.get('c')).toBe(ids['kitchen lights']);
+    await until('its messages', users, (t) => t.join() === 'kitchen lights,and the porch lamp');
+    expect(await storedConversation(page)).toBe(ids.kitchen);
+    expect(new URL(page.url()).searchParams.get('c')).toBe(ids.kitchen);
+    expect(await page.inputValue('[data-testid="profile-select"]')).toBe('second');
     expect(sent.filter((f) => f.type === 'unsubscribe').at(-1)).toMatchObject({
-      conversationId: ids['weekly menu'],
+      conversationId: ids.menu,
     });
     // Nothing of it was in this tab, so it starts from a snapshot.
     expect(sent.filter((f) => f.type === 'subscribe').at(-1)).toEqual({
       type: 'subscribe',
-      conversationId: ids['kitchen lights'],
+      conversationId: ids.kitchen,
       id: expect.any(String),
     });
 
     // Search finds message text, and shows where it matched.
-    await page.click('[data-testid="conversations-toggle"]');
-    await page.fill('[data-testid="conversation-search"]', 'porch');
-    await until('the search', titles, (t) => t.length === 1 && t[0] === 'kitchen lights');
-    const snippets = () => page.locator('.chat-snippet').allTextContents();
-    expect((await snippets())[0]).toContain('porch lamp');
-    // A title match lists the conversation once, with its message match's text.
-    await page.fill('[data-testid="conversation-search"]', 'tomatoes');
-    await until('the search', titles, (t) => t.length === 1 && t[0] === 'what to plant: tomatoes');
-    expect(await snippets()).toEqual([expect.stringContaining('tomatoes')]);
-    await page.fill('[data-testid="conversation-search"]', 'nothing like this');
-    await until(
-      'no match',
-      () => rows.count(),
-      (n) => n === 0,
-    );
-    expect(await page.locator('[data-testid="conversation-status"]').textContent()).toBe(
-      'Nothing matches.',
-    );
-    await page.fill('[data-testid="conversation-search"]', 'plant');
+    await toggle.click();
+    expect(await row(ids.kitchen).getAttribute('aria-current')).toBe('true');
+    await search.fill('porch');
+    await until('the search', titles, (t) => t.join() === 'kitchen lights');
+    expect(await snippets()).toEqual([expect.stringContaining('porch lamp')]);
+    // A title match lists the conversation once, with a message's text that says more.
+    await search.fill('tomatoes');
+    await until('the search', titles, (t) => t.join() === 'what to plant: tomatoes');
+    expect(await snippets()).toEqual(['Echo: what to plant: tomatoes']);
+    await search.fill('nothing like this');
+    const shownStatus = async () => ((await status.isVisible()) ? status.textContent() : null);
+    await until('no match', shownStatus, (text) => text === 'Nothing matches.');
+    expect(await rows.count()).toBe(0);
+    await search.fill('plant');
     await until('the search', titles, (t) => t.length === 1);
     await rows.first().click();
-    await until(
-      'its messages',
-      () => texts(page, userSelector),
-      (t) => t[0] === 'what to plant: tomatoes',
-    );
+    await until('its messages', users, (t) => t.join() === 'what to plant: tomatoes');
+    expect(await page.inputValue('[data-testid="profile-select"]')).toBe('default');
 
-    // Back to the first one: this tab kept its view, so it resumes from its seq.
-    await page.click('[data-testid="conversations-toggle"]');
-    await page.fill('[data-testid="conversation-search"]', '');
+    // Back to the first one: this tab kept its view, so it resumes from its seq, with its own
+    // profile picked again although no snapshot comes.
+    await toggle.click();
+    await search.fill('');
     await until(
       'the list',
       () => rows.count(),
       (n) => n === 30,
     );
-    await page.click(`${rowSelector}[data-conversation-id="${ids['weekly menu']}"]`);
-    await until(
-      'its messages',
-      () => texts(page, userSelector),
-      (t) => t[0] === 'weekly menu',
-    );
+    await row(ids.kitchen).click();
+    await until('its messages', users, (t) => t.join() === 'kitchen lights,and the porch lamp');
     const resumed = sent.filter((f) => f.type === 'subscribe').at(-1);
-    expect(resumed).toMatchObject({
-      conversationId: ids['weekly menu'],
-      afterSeq: expect.any(Number),
-    });
+    expect(resumed).toMatchObject({ conversationId: ids.kitchen, afterSeq: expect.any(Number) });
     expect(received.filter((f) => f.type === 'snapshot').length).toBe(3);
+    expect(await page.inputValue('[data-testid="profile-select"]')).toBe('second');
+
+    // Signing out leaves nothing of the list on screen.
+    await toggle.click();
+    await until(
+      'the list',
+      () => rows.count(),
+      (n) => n === 30,
+    );
+    await page.click('[data-testid="forget-token"]');
+    expect(await toggle.isVisible()).toBe(false);
+    expect(await panel.isVisible()).toBe(false);
+    expect(await rows.count()).toBe(0);
     expect(problems).toEqual([]);
   });
 });

@@ -349,7 +349,7 @@ function onWelcome(welcome) {
   applyProfileState(welcome);
   startHeartbeat();
   if (state.conversationId) void subscribe();
-  conversationsPanel.connected();
+  void conversationsPanel.connected();
   void devicesPanel.subscribe();
   void mcpServersPanel.load(welcome.role);
   updateControls();
@@ -926,6 +926,7 @@ function upsertMessage(message) {
 
 function rememberConversation(conversationId) {
   state.conversationId = conversationId;
+  conversationsPanel.refreshCurrent();
   storage.set('localStorage', keys.conversation, conversationId);
   const url = new URL(location.href);
   url.searchParams.set('c', conversationId);
@@ -998,6 +999,11 @@ function saveView() {
 /** Shows another conversation: its saved view at once if this tab has one, then catches up. */
 function openConversation(conversationId) {
   if (conversationId === state.conversationId) return;
+  // A message on its way belongs to the conversation it was sent from.
+  if (state.sending) {
+    showNotice('Wait until the message is sent, then open the other conversation.');
+    return;
+  }
   saveView();
   if (state.conversationId && state.welcomed) {
     request({ type: 'unsubscribe', conversationId: state.conversationId }).catch(() => undefined);
@@ -1014,10 +1020,13 @@ function openConversation(conversationId) {
   hideNotice();
   rememberConversation(conversationId);
   restoreView(conversationId);
+  // A resume brings no snapshot to pick the conversation's profile: pick it from the view.
+  const choice = profileChoice();
+  if (choice) ui.profile.value = choice;
   renderAll();
   pruneMedia();
   scrollToEnd(true);
-  conversationsPanel.refreshCurrent();
+  ui.composer.focus();
   void subscribe();
 }
 
@@ -1027,6 +1036,7 @@ function startNewConversation() {
   }
   forgetConversation();
   state.conversationId = null;
+  conversationsPanel.refreshCurrent();
   state.conversationTitle = '';
   state.conversationProfile = null;
   state.lastSeq = 0;
@@ -1594,7 +1604,6 @@ function updateEmpty() {
 }
 
 function renderProfiles() {
-  const stored = storage.get('localStorage', keys.profile);
   ui.profile.replaceChildren();
   // Chat and image profiles in their own groups, once there are image profiles at all.
   const grouped = hasImageProfiles();
@@ -1621,17 +1630,23 @@ function renderProfiles() {
       parent.append(option);
     }
   }
+  const choice = profileChoice();
+  if (choice) ui.profile.value = choice;
+  for (const message of state.messages) updateMessageView(message);
+  updateControls();
+}
+
+/** The conversation's profile, else the one last picked here, else the defaults. */
+function profileChoice() {
+  const stored = storage.get('localStorage', keys.profile);
   const known = (id) => id !== null && state.profiles.some((p) => p.id === id);
-  const choice = [
+  return [
     state.conversationProfile,
     stored,
     state.defaultProfile,
     state.defaultImageProfile,
     state.profiles[0]?.id ?? null,
   ].find(known);
-  if (choice) ui.profile.value = choice;
-  for (const message of state.messages) updateMessageView(message);
-  updateControls();
 }
 
 function selectProfile(profileId) {
@@ -1661,6 +1676,7 @@ function renderSetup(message) {
 }
 
 function showTokenForm(reason) {
+  conversationsPanel.signedOut();
   ui.tokenForm.hidden = false;
   ui.tokenReason.textContent =
     reason ?? 'Enter the access token you were given. It stays on this device.';

@@ -8,6 +8,8 @@
 import { bindToggle } from './panel.js';
 
 const pageSize = 30;
+/** Search hits are matches, several per conversation at times: ask for the most there are. */
+const searchHits = 100;
 const searchDelayMs = 250;
 
 export function createConversationsPanel({ root, toggle, token, current, onOpen, onError }) {
@@ -17,6 +19,7 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
   let nextCursor = null;
   let query = '';
   let loading = false;
+  let failed = false;
   /** Bumped by every new read, so that a slower earlier answer is dropped. */
   let generation = 0;
   let searchTimer = 0;
@@ -29,11 +32,13 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
   search.placeholder = 'Search titles and messages';
   search.setAttribute('aria-label', 'Search conversations');
   search.dataset.testid = 'conversation-search';
+  search.maxLength = 200;
   const list = document.createElement('ul');
   list.className = 'conversation-list';
   const status = document.createElement('p');
   status.className = 'muted conversation-status';
   status.dataset.testid = 'conversation-status';
+  status.setAttribute('role', 'status');
   const more = document.createElement('button');
   more.type = 'button';
   more.className = 'button secondary';
@@ -43,7 +48,15 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
 
   bindToggle(toggle, root);
   toggle.addEventListener('click', () => {
-    if (!root.hidden) void reload();
+    if (root.hidden) return;
+    root.scrollIntoView({ block: 'nearest' });
+    search.focus();
+    void reload();
+  });
+  root.addEventListener('keydown', (event) => {
+    if (event.key !== 'Escape') return;
+    close();
+    toggle.focus();
   });
   search.addEventListener('input', () => {
     clearTimeout(searchTimer);
@@ -54,7 +67,13 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
   });
   more.addEventListener('click', () => void readPage(generation));
 
+  function close() {
+    root.hidden = true;
+    toggle.setAttribute('aria-expanded', 'false');
+  }
+
   async function api(path) {
+    if (!token()) throw new Error('Not signed in.');
     const response = await fetch(`/api/v1${path}`, {
       headers: { authorization: `Bearer ${token()}` },
     });
@@ -67,6 +86,7 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
     generation += 1;
     rows = [];
     nextCursor = null;
+    failed = false;
     return query ? readSearch(generation) : readPage(generation);
   }
 
@@ -85,7 +105,7 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
   async function readSearch(asked) {
     await read(asked, async () => {
       const answer = await api(
-        `/conversations/search?q=${encodeURIComponent(query)}&limit=${pageSize}`,
+        `/conversations/search?q=${encodeURIComponent(query)}&limit=${searchHits}`,
       );
       // One row per conversation, where its first hit puts it (title matches come first), with
       // the text around its best message match that says more than the title.
@@ -114,7 +134,9 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
       rows = [...rows, ...page.rows.filter((row) => !seen.has(row.id))];
       nextCursor = page.next;
     } catch (error) {
-      if (asked === generation) onError(error instanceof Error ? error.message : String(error));
+      if (asked !== generation) return;
+      failed = true;
+      onError(error instanceof Error ? error.message : String(error));
     } finally {
       if (asked === generation) {
         loading = false;
@@ -129,9 +151,11 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
     status.hidden = !loading && rows.length > 0;
     status.textContent = loading
       ? 'Loading…'
-      : query
-        ? 'Nothing matches.'
-        : 'No conversations yet.';
+      : failed
+        ? 'The conversations could not be read.'
+        : query
+          ? 'Nothing matches.'
+          : 'No conversations yet.';
   }
 
   function item(row) {
@@ -157,8 +181,7 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
       button.append(snippet);
     }
     button.addEventListener('click', () => {
-      root.hidden = true;
-      toggle.setAttribute('aria-expanded', 'false');
+      close();
       onOpen(row.id);
     });
     entry.append(button);
@@ -167,10 +190,31 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
 
   render();
   return {
-    /** After every `welcome`: the toggle shows once a token is known; an open panel reloads. */
-    connected() {
-      toggle.hidden = false;
-      if (!root.hidden) void reload();
+    /**
+     * After every `welcome`: the toggle shows where this server answers the REST API (a
+     * gateway of a split Hearth does not: the central service does); an open panel reloads.
+     */
+    async connected() {
+      try {
+        await api('/conversations?limit=1');
+        toggle.hidden = false;
+        if (!root.hidden) void reload();
+      } catch {
+        toggle.hidden = true;
+        close();
+      }
+    },
+    /** On sign-out: nothing of the household's conversations stays on screen. */
+    signedOut() {
+      generation += 1;
+      rows = [];
+      nextCursor = null;
+      query = '';
+      search.value = '';
+      loading = false;
+      toggle.hidden = true;
+      close();
+      render();
     },
     /** When the open conversation changes, so that the list marks it. */
     refreshCurrent() {
