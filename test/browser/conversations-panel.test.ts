@@ -14,6 +14,7 @@ import {
   waitConnected,
 } from '../support/browser.ts';
 import { adminToken, startTestHearth } from '../support/hearth-fixture.ts';
+import { startTestCluster } from '../support/cluster-fixture.ts';
 import { addStoredConversations } from '../support/stored-turns.ts';
 import { connectClient } from '../support/ws-client.ts';
 
@@ -157,5 +158,25 @@ describe('web page, conversations panel', () => {
     expect(await panel.isVisible()).toBe(false);
     expect(await rows.count()).toBe(0);
     expect(problems).toEqual([]);
+  });
+
+  it('is hidden on a gateway of a split Hearth, which serves no REST API', async () => {
+    await using double = await startOpenAIDouble();
+    const cluster = await startTestCluster({ providerBaseURL: double.baseURL });
+    try {
+      const base = cluster.wsUrls[0]!.replace(/^ws/, 'http').replace(/\/ws$/, '');
+      await using context = await newContext();
+      const { page, problems } = await openPage(context, `${base}/#token=${adminToken}`);
+      const probe = page.waitForResponse((r) => r.url().includes('/api/v1/conversations'));
+      await waitConnected(page);
+      expect((await probe).status()).toBe(404);
+      // Time for the page to act on the answer (showing the toggle would be wrong).
+      await page.waitForTimeout(300);
+      expect(await page.locator('[data-testid="conversations-toggle"]').isVisible()).toBe(false);
+      // A failed probe is no problem of the page's; only the browser logs the 404.
+      expect(problems.filter((p) => !p.includes('404'))).toEqual([]);
+    } finally {
+      await cluster.stop();
+    }
   });
 });
