@@ -160,6 +160,83 @@ describe('web page, conversations panel', () => {
     expect(problems).toEqual([]);
   });
 
+  it('deletes a conversation for everyone, after asking, and every screen drops it', async () => {
+    await using double = await startOpenAIDouble();
+    await using hearth = await startTestHearth({ providerBaseURL: double.baseURL });
+    const ids: Record<string, string> = {};
+    {
+      await using client = await connectClient(hearth.wsUrl, adminToken);
+      for (const text of ['keep this one', 'delete this one']) {
+        const ack = await client.request({ type: 'chat.send', content: [{ type: 'text', text }] });
+        await client.waitFor((f) => f.type === 'turn.done' && f.turnId === ack.turnId);
+        ids[text] = ack.conversationId;
+      }
+    }
+    // Two screens, each in its own window (a background tab's timers would be throttled).
+    await using context = await newContext();
+    await using otherContext = await newContext();
+    const url = `${hearth.url}/?c=${ids['delete this one']}#token=${adminToken}`;
+    const first = await openPage(context, url);
+    const second = await openPage(otherContext, url);
+    for (const { page } of [first, second]) {
+      await waitConnected(page);
+      await until(
+        'the conversation',
+        () => texts(page, userSelector),
+        (t) => t.length === 1,
+      );
+    }
+    const { page } = first;
+    const rows = page.locator(rowSelector);
+    const row = (text: string) =>
+      page.locator('li', { has: page.locator(`[data-conversation-id="${ids[text]}"]`) });
+    await page.click('[data-testid="conversations-toggle"]');
+    await until(
+      'the list',
+      () => rows.count(),
+      (n) => n === 2,
+    );
+
+    // Asked first; "Keep" keeps it.
+    await row('delete this one').locator('[data-testid="conversation-delete"]').click();
+    await row('delete this one').locator('[data-testid="conversation-delete-cancel"]').click();
+    expect(await rows.count()).toBe(2);
+    expect(
+      await row('delete this one').locator('[data-testid="conversation-delete"]').isVisible(),
+    ).toBe(true);
+
+    await row('delete this one').locator('[data-testid="conversation-delete"]').click();
+    await row('delete this one').locator('[data-testid="conversation-delete-confirm"]').click();
+    await until(
+      'the row gone',
+      () => rows.count(),
+      (n) => n === 1,
+    );
+    const gone = await fetch(`${hearth.url}/api/v1/conversations/${ids['delete this one']}`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    expect(gone.status).toBe(404);
+
+    // Both screens showed it: both drop it, say why, and start afresh.
+    for (const opened of [first, second]) {
+      await until(
+        'the notice',
+        () => opened.page.locator('[data-testid="notice"]').textContent(),
+        (t) => (t ?? '').includes('This conversation was deleted.'),
+      );
+      expect(await texts(opened.page, userSelector)).toEqual([]);
+      expect(new URL(opened.page.url()).searchParams.get('c')).toBe(null);
+      expect(opened.received.filter((f) => f.type === 'conversation.deleted')).toEqual([
+        { type: 'conversation.deleted', conversationId: ids['delete this one'] },
+      ]);
+      expect(opened.problems).toEqual([]);
+    }
+    // A reload does not bring it back.
+    await page.reload();
+    await waitConnected(page);
+    expect(await texts(page, userSelector)).toEqual([]);
+  });
+
   it('is hidden on a gateway of a split Hearth, which serves no REST API', async () => {
     await using double = await startOpenAIDouble();
     const cluster = await startTestCluster({ providerBaseURL: double.baseURL });

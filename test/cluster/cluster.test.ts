@@ -217,6 +217,11 @@ describe('a split Hearth: one central service, two gateways, one Redis', () => {
     await two.waitFor((f) => f.type === 'turn.done');
     const deleted = await api(`/conversations/${ack.conversationId}`, { method: 'DELETE' });
     expect(deleted.status).toBe(204);
+    // Its watchers on both gateways are told, whichever gateway ran its turn.
+    for (const client of [one, two]) {
+      const told = await client.waitFor((f) => f.type === 'conversation.deleted');
+      expect(told).toEqual({ type: 'conversation.deleted', conversationId: ack.conversationId });
+    }
     await expect
       .poll(async () => {
         const late = await connectClient(cluster.wsUrls[1]!, userToken);

@@ -1,11 +1,12 @@
 import { ErrorCode, HearthError } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { TurnEvent } from '../../common/protocol.ts';
-import type {
-  ConversationHub,
-  SubscribeMode,
-  SubscribeOptions,
-  Subscriber,
+import {
+  deletedFrame,
+  type ConversationHub,
+  type SubscribeMode,
+  type SubscribeOptions,
+  type Subscriber,
 } from '../hub/conversation-hub.ts';
 import type { ClusterEventSink } from './cluster-sink.ts';
 import { snapshotAt, type ConversationSource } from './cluster-snapshot.ts';
@@ -153,9 +154,14 @@ export class ClusterHub implements ConversationHub {
     return this.#entries.get(conversationId)?.subscribers.has(subscriber) ?? false;
   }
 
+  /** Drops a deleted conversation; its subscribers here are told with `conversation.deleted`. */
   forget(conversationId: string): void {
+    const entry = this.#entries.get(conversationId);
     this.#entries.delete(conversationId);
     this.#sink.forget(conversationId);
+    if (!entry) return;
+    const frame = deletedFrame(conversationId);
+    for (const subscriber of entry.subscribers) subscriber.deliver(frame);
   }
 
   flush(): void {

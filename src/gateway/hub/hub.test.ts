@@ -143,9 +143,17 @@ describe('Hub', () => {
     const a = probe();
     hub.subscribe(a, 'c1', { liveOnly: true });
     hub.emit('c1', delta('x'));
+    const other = probe();
+    hub.subscribe(other, 'c2', { liveOnly: true });
     hub.forget('c1');
     expect(hub.isSubscribed(a, 'c1')).toBe(false);
-    expect(hub.logCount).toBe(0);
+    expect(hub.logCount).toBe(1);
+    // Told last, after the events it had.
+    expect(a.frames.map((f) => f.type)).toEqual(['text.delta', 'conversation.deleted']);
+    expect(a.frames[1]).toEqual({ type: 'conversation.deleted', conversationId: 'c1' });
+    expect(other.frames).toEqual([]);
+    hub.emit('c1', delta('late'));
+    expect(a.frames).toHaveLength(2);
   });
 
   it('evicts idle logs past the limit, never one with a running turn, and keeps numbering', () => {

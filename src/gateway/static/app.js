@@ -475,6 +475,8 @@ function onFrame(data) {
   if (devicesPanel.applyFrame(frame) || mcpServersPanel.applyFrame(frame)) return;
   if (frame.type === 'snapshot') {
     applySnapshot(frame);
+  } else if (frame.type === 'conversation.deleted') {
+    onDeleted(frame.conversationId);
   } else if (frame.type === 'config.changed') {
     if (frame.error) showNotice(`config.yaml was not applied: ${frame.error.message}`);
     else {
@@ -994,6 +996,18 @@ function saveView() {
   if (!storage.set('sessionStorage', viewKey(conversationId), saved)) {
     storage.remove('sessionStorage', viewKey(conversationId));
   }
+}
+
+/** A conversation was deleted (here or on another screen): nothing of it stays. */
+function onDeleted(conversationId) {
+  if (typeof conversationId !== 'string') return;
+  conversationsPanel.removed(conversationId);
+  if (conversationId !== state.conversationId) {
+    storage.remove('sessionStorage', viewKey(conversationId));
+    return;
+  }
+  startNewConversation();
+  showNotice('This conversation was deleted.');
 }
 
 /** Shows another conversation: its saved view at once if this tab has one, then catches up. */

@@ -20,6 +20,11 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
   let query = '';
   let loading = false;
   let failed = false;
+  /** The row asking "Delete?", and the one whose deletion is under way. */
+  /** @type {string | null} */
+  let confirming = null;
+  /** @type {string | null} */
+  let deleting = null;
   /** Bumped by every new read, so that a slower earlier answer is dropped. */
   let generation = 0;
   let searchTimer = 0;
@@ -72,11 +77,13 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
     toggle.setAttribute('aria-expanded', 'false');
   }
 
-  async function api(path) {
+  async function api(path, method = 'GET') {
     if (!token()) throw new Error('Not signed in.');
     const response = await fetch(`/api/v1${path}`, {
+      method,
       headers: { authorization: `Bearer ${token()}` },
     });
+    if (response.status === 204) return {};
     const body = await response.json().catch(() => ({}));
     if (!response.ok) throw new Error(body?.error?.message ?? `Hearth answered ${response.status}`);
     return body;
@@ -145,6 +152,27 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
     }
   }
 
+  /** Deletes for the whole household, after the row's "Delete?" was confirmed. */
+  async function remove(row) {
+    deleting = row.id;
+    render();
+    try {
+      await api(`/conversations/${encodeURIComponent(row.id)}`, 'DELETE');
+      forget(row.id);
+    } catch (error) {
+      onError(`${row.title}: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      deleting = null;
+      confirming = null;
+      render();
+    }
+  }
+
+  function forget(conversationId) {
+    rows = rows.filter((row) => row.id !== conversationId);
+    if (confirming === conversationId) confirming = null;
+  }
+
   function render() {
     list.replaceChildren(...rows.map(item));
     more.hidden = loading || nextCursor === null;
@@ -184,8 +212,38 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
       close();
       onOpen(row.id);
     });
-    entry.append(button);
+    entry.append(button, ...actions(row));
     return entry;
+  }
+
+  /** "Delete", or while it is being confirmed, "Delete" for real and "Keep". */
+  function actions(row) {
+    const make = (label, testid, className, onClick) => {
+      const action = document.createElement('button');
+      action.type = 'button';
+      action.className = `button ${className} chat-action`;
+      action.dataset.testid = testid;
+      action.textContent = label;
+      action.disabled = deleting !== null;
+      action.addEventListener('click', onClick);
+      return action;
+    };
+    if (confirming !== row.id) {
+      const ask = make('Delete', 'conversation-delete', 'ghost', () => {
+        confirming = row.id;
+        render();
+        list.querySelector('[data-testid="conversation-delete-confirm"]')?.focus();
+      });
+      ask.setAttribute('aria-label', `Delete ${row.title || 'Untitled'}`);
+      return [ask];
+    }
+    return [
+      make('Delete for everyone', 'conversation-delete-confirm', 'danger', () => void remove(row)),
+      make('Keep', 'conversation-delete-cancel', 'secondary', () => {
+        confirming = null;
+        render();
+      }),
+    ];
   }
 
   render();
@@ -214,6 +272,11 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
       loading = false;
       toggle.hidden = true;
       close();
+      render();
+    },
+    /** A conversation deleted anywhere leaves the list. */
+    removed(conversationId) {
+      forget(conversationId);
       render();
     },
     /** When the open conversation changes, so that the list marks it. */

@@ -301,11 +301,23 @@ describe('REST conversations: list, get, rename, delete', () => {
     // Another client watches the conversation while it is deleted.
     await using watcher = await connectClient(h.wsUrl, userToken);
     await watcher.request({ type: 'subscribe', conversationId: id });
+    await using bystander = await connectClient(h.wsUrl, userToken);
+    await bystander.request({ type: 'subscribe', conversationId: kept });
 
     expect(await call(`/conversations/${id}`, { method: 'DELETE' })).toEqual({
       status: 204,
       body: undefined,
     });
+    // Its watcher is told, and so is the client that started it (subscribed by its send).
+    for (const watching of [watcher, client]) {
+      expect(await watching.waitFor((f) => f.type === 'conversation.deleted')).toEqual({
+        type: 'conversation.deleted',
+        conversationId: id,
+      });
+    }
+    // Nobody else: a client watching only the other conversation is not told.
+    await bystander.request({ type: 'ping' });
+    expect(bystander.frames.some((f) => f.type === 'conversation.deleted')).toBe(false);
     expect(await call(`/conversations/${id}`)).toMatchObject({
       status: 404,
       body: { error: { code: 'unknown_conversation' } },
