@@ -15,6 +15,7 @@ import {
 } from './common/bus/cluster-topics.ts';
 import { loadConfig, type Env } from './common/config/load.ts';
 import type { HearthConfig } from './common/config/schema.ts';
+import { renamedFrame } from './common/protocol.ts';
 import { resolveTokens, type TokenEntry } from './common/config/secrets.ts';
 import type { Logger } from './common/logger.ts';
 import type { HearthExtension, StartedExtension } from './extension.ts';
@@ -146,6 +147,8 @@ export async function startCentral(options: CentralOptions): Promise<RunningCent
       authenticate,
       isBusy: (id) => streamsElsewhere(clusterApi, id),
       onDeleted: (conversationId) => void publish(conversationDeleted, { conversationId }),
+      // Every gateway sends it to every client it has.
+      onRenamed: (conversation) => void publish(broadcast, { frame: renamedFrame(conversation) }),
       config: live,
       mcpServers: () => started.find((result) => result.mcpServers)?.mcpServers,
       devices: () => devices,

@@ -8,6 +8,7 @@ import { MediaStore } from './mcp/service/media/media-store.ts';
 import { withLocalOllama } from './router/local-defaults.ts';
 import { isImageKind, type HearthConfig } from './common/config/schema.ts';
 import type { Secrets } from './common/config/secrets.ts';
+import { renamedFrame } from './common/protocol.ts';
 import { loadConfig, type Env } from './common/config/load.ts';
 import { LiveConfig } from './mcp/service/config/live-config.ts';
 import { OverlayStore } from './mcp/service/config/overlay-store.ts';
@@ -215,6 +216,7 @@ export async function startHearth(options: HearthOptions): Promise<RunningHearth
       extraRoutes: started.flatMap((result) => result.apiRoutes ?? []),
       isBusy: (id) => router.isBusy(id),
       onDeleted: (id) => hub.forget(id),
+      onRenamed: (conversation) => gateway.broadcast(renamedFrame(conversation)),
       config: live,
     }),
   );

@@ -127,6 +127,19 @@ export function isClientFrameType(type: string): type is ClientFrameType {
   return Object.hasOwn(clientFrameSchemas, type);
 }
 
+/** What every client is told when a conversation gets a new title. */
+export function renamedFrame(conversation: { id: string; title: string }): {
+  type: 'conversation.renamed';
+  conversationId: string;
+  title: string;
+} {
+  return {
+    type: 'conversation.renamed',
+    conversationId: conversation.id,
+    title: conversation.title,
+  };
+}
+
 /** Why a turn ended, as reported in `turn.done`. */
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'cancelled';
 

@@ -160,7 +160,7 @@ describe('web page, conversations panel', () => {
     expect(problems).toEqual([]);
   });
 
-  it('deletes a conversation for everyone, after asking, and every screen drops it', async () => {
+  it('renames, and after asking deletes, a conversation for every screen showing it', async () => {
     await using double = await startOpenAIDouble();
     await using hearth = await startTestHearth({ providerBaseURL: double.baseURL });
     const ids: Record<string, string> = {};
@@ -190,12 +190,34 @@ describe('web page, conversations panel', () => {
     const rows = page.locator(rowSelector);
     const row = (text: string) =>
       page.locator('li', { has: page.locator(`[data-conversation-id="${ids[text]}"]`) });
+    const panelRowsTitles = () => page.locator(`${rowSelector} .chat-title`).allTextContents();
     await page.click('[data-testid="conversations-toggle"]');
     await until(
       'the list',
       () => rows.count(),
       (n) => n === 2,
     );
+
+    // A new title, from the list: every screen showing it shows it; Escape left it alone.
+    const input = page.locator('[data-testid="conversation-title-input"]');
+    await row('delete this one').locator('[data-testid="conversation-rename"]').click();
+    await input.fill('Not this');
+    await input.press('Escape');
+    expect(await input.count()).toBe(0);
+    expect(await panelRowsTitles()).toEqual(['delete this one', 'keep this one']);
+    await row('delete this one').locator('[data-testid="conversation-rename"]').click();
+    expect(await input.inputValue()).toBe('delete this one');
+    await input.fill('  Soon gone ');
+    await input.press('Enter');
+    for (const opened of [first, second]) {
+      const title = opened.page.locator('[data-testid="conversation-title"]');
+      await until(
+        'the new title',
+        () => title.textContent(),
+        (t) => t === 'Soon gone',
+      );
+    }
+    expect(await panelRowsTitles()).toEqual(['Soon gone', 'keep this one']);
 
     // Asked first; "Keep" keeps it.
     await row('delete this one').locator('[data-testid="conversation-delete"]').click();

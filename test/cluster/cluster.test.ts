@@ -215,6 +215,19 @@ describe('a split Hearth: one central service, two gateways, one Redis', () => {
     expect(busy).toMatchObject({ status: 409, body: { error: { code: 'busy' } } });
     await one.request({ type: 'chat.cancel', turnId: ack.turnId });
     await two.waitFor((f) => f.type === 'turn.done');
+    // A new title reaches the clients of every gateway.
+    const renamed = await api(`/conversations/${ack.conversationId}`, {
+      method: 'PATCH',
+      body: { title: 'Going soon' },
+    });
+    expect(renamed.status).toBe(200);
+    for (const client of [one, two]) {
+      expect(await client.waitFor((f) => f.type === 'conversation.renamed')).toEqual({
+        type: 'conversation.renamed',
+        conversationId: ack.conversationId,
+        title: 'Going soon',
+      });
+    }
     const deleted = await api(`/conversations/${ack.conversationId}`, { method: 'DELETE' });
     expect(deleted.status).toBe(204);
     // Its watchers on both gateways are told, whichever gateway ran its turn.

@@ -477,6 +477,8 @@ function onFrame(data) {
     applySnapshot(frame);
   } else if (frame.type === 'conversation.deleted') {
     onDeleted(frame.conversationId);
+  } else if (frame.type === 'conversation.renamed') {
+    onRenamed(frame.conversationId, frame.title);
   } else if (frame.type === 'config.changed') {
     if (frame.error) showNotice(`config.yaml was not applied: ${frame.error.message}`);
     else {
@@ -996,6 +998,16 @@ function saveView() {
   if (!storage.set('sessionStorage', viewKey(conversationId), saved)) {
     storage.remove('sessionStorage', viewKey(conversationId));
   }
+}
+
+/** A conversation got a new title (here or on another screen). */
+function onRenamed(conversationId, title) {
+  if (typeof conversationId !== 'string' || typeof title !== 'string') return;
+  conversationsPanel.renamed(conversationId, title);
+  if (conversationId !== state.conversationId) return;
+  state.conversationTitle = title;
+  renderTitle();
+  saveSoon();
 }
 
 /** A conversation was deleted (here or on another screen): nothing of it stays. */

@@ -25,6 +25,10 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
   let confirming = null;
   /** @type {string | null} */
   let deleting = null;
+  /** The row whose title is being edited, and whether its new title is on its way. */
+  /** @type {string | null} */
+  let renaming = null;
+  let saving = false;
   /** Bumped by every new read, so that a slower earlier answer is dropped. */
   let generation = 0;
   let searchTimer = 0;
@@ -77,11 +81,15 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
     toggle.setAttribute('aria-expanded', 'false');
   }
 
-  async function api(path, method = 'GET') {
+  async function api(path, method = 'GET', payload = undefined) {
     if (!token()) throw new Error('Not signed in.');
     const response = await fetch(`/api/v1${path}`, {
       method,
-      headers: { authorization: `Bearer ${token()}` },
+      headers: {
+        authorization: `Bearer ${token()}`,
+        ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
     });
     if (response.status === 204) return {};
     const body = await response.json().catch(() => ({}));
@@ -168,6 +176,32 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
     }
   }
 
+  /** A new title for the whole household; every screen hears of it (`conversation.renamed`). */
+  async function rename(row, title) {
+    if (title === '' || title === row.title) {
+      renaming = null;
+      return render();
+    }
+    saving = true;
+    render();
+    try {
+      const renamed = await api(`/conversations/${encodeURIComponent(row.id)}`, 'PATCH', {
+        title,
+      });
+      retitle(row.id, renamed.title);
+      renaming = null;
+    } catch (error) {
+      onError(`${row.title}: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      saving = false;
+      render();
+    }
+  }
+
+  function retitle(conversationId, title) {
+    rows = rows.map((row) => (row.id === conversationId ? { ...row, title } : row));
+  }
+
   function forget(conversationId) {
     rows = rows.filter((row) => row.id !== conversationId);
     if (confirming === conversationId) confirming = null;
@@ -186,7 +220,47 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
           : 'No conversations yet.';
   }
 
+  /** The title being edited, with Save and Cancel; Enter saves, Escape cancels. */
+  function editor(row) {
+    const entry = document.createElement('li');
+    const input = document.createElement('input');
+    input.className = 'chat-rename';
+    input.dataset.testid = 'conversation-title-input';
+    input.setAttribute('aria-label', 'New title');
+    input.maxLength = 200;
+    input.value = row.title;
+    input.disabled = saving;
+    const save = () => void rename(row, input.value.trim());
+    const cancel = () => {
+      renaming = null;
+      render();
+    };
+    input.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter') save();
+      if (event.key !== 'Escape') return;
+      event.stopPropagation();
+      cancel();
+    });
+    const button = (label, testid, className, onClick) => {
+      const action = document.createElement('button');
+      action.type = 'button';
+      action.className = `button ${className} chat-action`;
+      action.dataset.testid = testid;
+      action.textContent = label;
+      action.disabled = saving;
+      action.addEventListener('click', onClick);
+      return action;
+    };
+    entry.append(
+      input,
+      button('Save', 'conversation-title-save', 'primary', save),
+      button('Cancel', 'conversation-title-cancel', 'secondary', cancel),
+    );
+    return entry;
+  }
+
   function item(row) {
+    if (renaming === row.id) return editor(row);
     const entry = document.createElement('li');
     const button = document.createElement('button');
     button.type = 'button';
@@ -229,13 +303,22 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
       return action;
     };
     if (confirming !== row.id) {
+      const edit = make('Rename', 'conversation-rename', 'ghost', () => {
+        renaming = row.id;
+        confirming = null;
+        render();
+        const input = list.querySelector('[data-testid="conversation-title-input"]');
+        input?.focus();
+        input?.select();
+      });
+      edit.setAttribute('aria-label', `Rename ${row.title || 'Untitled'}`);
       const ask = make('Delete', 'conversation-delete', 'ghost', () => {
         confirming = row.id;
         render();
         list.querySelector('[data-testid="conversation-delete-confirm"]')?.focus();
       });
       ask.setAttribute('aria-label', `Delete ${row.title || 'Untitled'}`);
-      return [ask];
+      return [edit, ask];
     }
     return [
       make('Delete for everyone', 'conversation-delete-confirm', 'danger', () => void remove(row)),
@@ -272,6 +355,11 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
       loading = false;
       toggle.hidden = true;
       close();
+      render();
+    },
+    /** A conversation renamed anywhere shows its new title. */
+    renamed(conversationId, title) {
+      retitle(conversationId, title);
       render();
     },
     /** A conversation deleted anywhere leaves the list. */

@@ -13,6 +13,7 @@
 import type { FastifyPluginCallback, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { z } from 'zod';
 import { ErrorCode, HearthError } from '../../../common/errors.ts';
+import type { ConversationView } from '../../../common/protocol.ts';
 import type { ConversationLibrary } from '../store/conversation-store.ts';
 import { conversationRoutes } from './conversations-routes.ts';
 import { buildOpenApiDocument, documented, type OpenApiDocument } from './openapi.ts';
@@ -40,6 +41,8 @@ export interface ApiOptions {
   isBusy?: (conversationId: string) => boolean;
   /** Told after a conversation is deleted, so live state about it (event logs) goes too. */
   onDeleted?: (conversationId: string) => void;
+  /** Told after a conversation is renamed, so that every screen can show the new title. */
+  onRenamed?: (conversation: ConversationView) => void;
   /** The live configuration, for the profile and config routes. */
   config?: ConfigApi;
   /** The home's devices, when a bridge is configured (the routes exist either way). */
@@ -57,6 +60,7 @@ export function apiRoutes(options: ApiOptions): ApiRoute[] {
       store: options.store,
       isBusy: options.isBusy,
       onDeleted: options.onDeleted,
+      onRenamed: options.onRenamed,
     }),
     ...(options.config ? configRoutes(options.config) : []),
     ...deviceRoutes(options.devices ?? (() => undefined)),

@@ -21,6 +21,7 @@ export interface ConversationRoutesDeps {
   /** Whether a reply is streaming in the conversation; such a conversation is not deleted. */
   isBusy?: ((conversationId: string) => boolean) | undefined;
   onDeleted?: ((conversationId: string) => void) | undefined;
+  onRenamed?: ((conversation: ConversationView) => void) | undefined;
 }
 
 /** An opaque cursor: base64url of `[updatedAt, id]` of the last conversation of a page. */
@@ -188,8 +189,11 @@ export function conversationRoutes(deps: ConversationRoutesDeps): ApiRoute[] {
         description: 'The renamed conversation',
         schema: conversationSchema,
       },
-      handle: ({ params, body }) =>
-        found(store.renameConversation(params.id, body.title), params.id),
+      handle: ({ params, body }) => {
+        const renamed = found(store.renameConversation(params.id, body.title), params.id);
+        deps.onRenamed?.(renamed);
+        return renamed;
+      },
     }),
     defineRoute({
       method: 'DELETE',

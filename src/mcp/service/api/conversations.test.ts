@@ -253,6 +253,16 @@ describe('REST conversations: list, get, rename, delete', () => {
       body: { ...before, title: 'Kitchen plans' },
     });
     expect((await call(`/conversations/${id}`)).body.conversation.title).toBe('Kitchen plans');
+    const told = (title: string) => ({ type: 'conversation.renamed', conversationId: id, title });
+    expect(await client.waitFor((f) => f.type === 'conversation.renamed')).toEqual(
+      told('Kitchen plans'),
+    );
+    // Every client hears of it, subscribed to the conversation or not.
+    await using other = await connectClient(h.wsUrl, userToken);
+    await call(`/conversations/${id}`, { method: 'PATCH', body: { title: 'Kitchen plans 2' } });
+    expect(await other.waitFor((f) => f.type === 'conversation.renamed')).toEqual(
+      told('Kitchen plans 2'),
+    );
 
     for (const [body, expected] of [
       [{ title: '' }, 'body.title'],
