@@ -1031,19 +1031,7 @@ function openConversation(conversationId) {
     return;
   }
   saveView();
-  if (state.conversationId && state.welcomed) {
-    request({ type: 'unsubscribe', conversationId: state.conversationId }).catch(() => undefined);
-  }
-  state.conversationTitle = '';
-  state.conversationProfile = null;
-  state.lastSeq = 0;
-  state.messages = [];
-  state.earlier = 0;
-  state.earlierRequest = null;
-  state.runningTurnId = null;
-  state.stopping = false;
-  state.subscribing = false;
-  hideNotice();
+  leaveConversation();
   rememberConversation(conversationId);
   restoreView(conversationId);
   // A resume brings no snapshot to pick the conversation's profile: pick it from the view.
@@ -1057,16 +1045,23 @@ function openConversation(conversationId) {
 }
 
 function startNewConversation() {
-  if (state.conversationId && state.welcomed) {
-    request({ type: 'unsubscribe', conversationId: state.conversationId }).catch(() => undefined);
-  }
+  leaveConversation();
   forgetConversation();
   state.conversationId = null;
   conversationsPanel.refreshCurrent();
+  state.hasView = true;
+  renderAll();
+  pruneMedia();
+}
+
+/** Stops following the open conversation and empties what the page holds of it. */
+function leaveConversation() {
+  if (state.conversationId && state.welcomed) {
+    request({ type: 'unsubscribe', conversationId: state.conversationId }).catch(() => undefined);
+  }
   state.conversationTitle = '';
   state.conversationProfile = null;
   state.lastSeq = 0;
-  state.hasView = true;
   state.messages = [];
   state.earlier = 0;
   state.earlierRequest = null;
@@ -1074,8 +1069,6 @@ function startNewConversation() {
   state.stopping = false;
   state.subscribing = false;
   hideNotice();
-  renderAll();
-  pruneMedia();
 }
 
 // ---------------------------------------------------------------------------------------------

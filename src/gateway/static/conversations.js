@@ -241,16 +241,8 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
       event.stopPropagation();
       cancel();
     });
-    const button = (label, testid, className, onClick) => {
-      const action = document.createElement('button');
-      action.type = 'button';
-      action.className = `button ${className} chat-action`;
-      action.dataset.testid = testid;
-      action.textContent = label;
-      action.disabled = saving;
-      action.addEventListener('click', onClick);
-      return action;
-    };
+    const button = (label, testid, className, onClick) =>
+      actionButton({ label, testid, className, disabled: saving, onClick });
     entry.append(
       input,
       button('Save', 'conversation-title-save', 'primary', save),
@@ -292,16 +284,8 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
 
   /** "Delete", or while it is being confirmed, "Delete" for real and "Keep". */
   function actions(row) {
-    const make = (label, testid, className, onClick) => {
-      const action = document.createElement('button');
-      action.type = 'button';
-      action.className = `button ${className} chat-action`;
-      action.dataset.testid = testid;
-      action.textContent = label;
-      action.disabled = deleting !== null;
-      action.addEventListener('click', onClick);
-      return action;
-    };
+    const make = (label, testid, className, onClick) =>
+      actionButton({ label, testid, className, disabled: deleting !== null, onClick });
     if (confirming !== row.id) {
       const edit = make('Rename', 'conversation-rename', 'ghost', () => {
         renaming = row.id;
@@ -372,6 +356,18 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
       render();
     },
   };
+}
+
+/** A small button beside a row: Rename, Delete and their confirmations. */
+function actionButton({ label, testid, className, disabled, onClick }) {
+  const action = document.createElement('button');
+  action.type = 'button';
+  action.className = `button ${className} chat-action`;
+  action.dataset.testid = testid;
+  action.textContent = label;
+  action.disabled = disabled;
+  action.addEventListener('click', onClick);
+  return action;
 }
 
 /** Today's conversations by time, older ones by date, in the browser's language. */
