@@ -21,6 +21,7 @@ import type { HearthConfig } from './common/config/schema.ts';
 import { resolveProviderKeys, type TokenEntry } from './common/config/secrets.ts';
 import { ErrorCode, HearthError } from './common/errors.ts';
 import type { Logger } from './common/logger.ts';
+import { deletedFrame } from './common/protocol.ts';
 import { TokenAuth } from './gateway/auth/token-auth.ts';
 import { ClusterHub } from './gateway/cluster/cluster-hub.ts';
 import { ClusterEventSink } from './gateway/cluster/cluster-sink.ts';
@@ -226,6 +227,7 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Run
     subscribeTopic(bus, conversationDeleted, ({ conversationId }) => {
       hub.forget(conversationId);
       void events.forget(conversationId);
+      gateway.broadcast(deletedFrame(conversationId));
     }),
     subscribeTopic(bus, cancelTurn, ({ turnId }) => void router.cancel(turnId)),
     subscribeTopic(bus, broadcast, ({ frame, role }) => gateway.broadcast(frame, role)),

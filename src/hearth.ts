@@ -8,7 +8,7 @@ import { MediaStore } from './mcp/service/media/media-store.ts';
 import { withLocalOllama } from './router/local-defaults.ts';
 import { isImageKind, type HearthConfig } from './common/config/schema.ts';
 import type { Secrets } from './common/config/secrets.ts';
-import { renamedFrame } from './common/protocol.ts';
+import { deletedFrame, renamedFrame } from './common/protocol.ts';
 import { loadConfig, type Env } from './common/config/load.ts';
 import { LiveConfig } from './mcp/service/config/live-config.ts';
 import { OverlayStore } from './mcp/service/config/overlay-store.ts';
@@ -215,7 +215,10 @@ export async function startHearth(options: HearthOptions): Promise<RunningHearth
       devices: () => devices.service,
       extraRoutes: started.flatMap((result) => result.apiRoutes ?? []),
       isBusy: (id) => router.isBusy(id),
-      onDeleted: (id) => hub.forget(id),
+      onDeleted: (id) => {
+        hub.forget(id);
+        gateway.broadcast(deletedFrame(id));
+      },
       onRenamed: (conversation) => gateway.broadcast(renamedFrame(conversation)),
       config: live,
     }),

@@ -127,6 +127,14 @@ export function isClientFrameType(type: string): type is ClientFrameType {
   return Object.hasOwn(clientFrameSchemas, type);
 }
 
+/** What every client is told when a conversation is deleted. */
+export function deletedFrame(conversationId: string): {
+  type: 'conversation.deleted';
+  conversationId: string;
+} {
+  return { type: 'conversation.deleted', conversationId };
+}
+
 /** What every client is told when a conversation gets a new title. */
 export function renamedFrame(conversation: { id: string; title: string }): {
   type: 'conversation.renamed';

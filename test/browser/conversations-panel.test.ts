@@ -191,6 +191,7 @@ describe('web page, conversations panel', () => {
     const row = (text: string) =>
       page.locator('li', { has: page.locator(`[data-conversation-id="${ids[text]}"]`) });
     const panelRowsTitles = () => page.locator(`${rowSelector} .chat-title`).allTextContents();
+    const panel = page.locator('[data-testid="conversations"]');
     await page.click('[data-testid="conversations-toggle"]');
     await until(
       'the list',
@@ -198,26 +199,85 @@ describe('web page, conversations panel', () => {
       (n) => n === 2,
     );
 
-    // A new title, from the list: every screen showing it shows it; Escape left it alone.
+    // A new title, from the list; Escape leaves it alone, and focus returns to Rename.
     const input = page.locator('[data-testid="conversation-title-input"]');
+    const focused = () =>
+      page.evaluate<string | null>('document.activeElement?.getAttribute("data-testid")');
     await row('delete this one').locator('[data-testid="conversation-rename"]').click();
     await input.fill('Not this');
     await input.press('Escape');
     expect(await input.count()).toBe(0);
+    expect(await focused()).toBe('conversation-rename');
+    expect(await panel.isVisible()).toBe(true);
     expect(await panelRowsTitles()).toEqual(['delete this one', 'keep this one']);
+
+    // This screen moves to the other conversation, keeping its view of the first.
+    await row('keep this one').locator(rowSelector).click();
+    await until(
+      'the other one',
+      () => texts(page, userSelector),
+      (t) => t.join() === 'keep this one',
+    );
+    await page.click('[data-testid="conversations-toggle"]');
+    await until(
+      'the list',
+      () => rows.count(),
+      (n) => n === 2,
+    );
     await row('delete this one').locator('[data-testid="conversation-rename"]').click();
     expect(await input.inputValue()).toBe('delete this one');
-    await input.fill('  Soon gone ');
+    await input.fill('  Soon');
+    // Another screen renames the other conversation meanwhile: the list redraws, and what was
+    // typed stays, with the focus.
+    const patched = await fetch(`${hearth.url}/api/v1/conversations/${ids['keep this one']}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'Kept here' }),
+    });
+    expect(patched.status).toBe(200);
+    await until(
+      'the other title',
+      () => row('keep this one').locator('.chat-title').textContent(),
+      (t) => t === 'Kept here',
+    );
+    expect(await input.inputValue()).toBe('  Soon');
+    expect(await focused()).toBe('conversation-title-input');
+    await input.press('End');
+    await input.pressSequentially(' gone ');
     await input.press('Enter');
-    for (const opened of [first, second]) {
-      const title = opened.page.locator('[data-testid="conversation-title"]');
-      await until(
-        'the new title',
-        () => title.textContent(),
-        (t) => t === 'Soon gone',
-      );
-    }
-    expect(await panelRowsTitles()).toEqual(['Soon gone', 'keep this one']);
+    // Every screen showing a conversation shows its new title.
+    const titleOf = (opened: { page: typeof page }) =>
+      opened.page.locator('[data-testid="conversation-title"]');
+    await until(
+      'the new title',
+      () => titleOf(second).textContent(),
+      (t) => t === 'Soon gone',
+    );
+    await until(
+      'the other title',
+      () => titleOf(first).textContent(),
+      (t) => t === 'Kept here',
+    );
+    expect(await panelRowsTitles()).toEqual(['Soon gone', 'Kept here']);
+    // Back to the renamed one: a resume, with no snapshot, and still its new title.
+    const snapshots = first.received.filter((f) => f.type === 'snapshot').length;
+    await row('delete this one').locator(rowSelector).click();
+    await until(
+      'it again',
+      () => texts(page, userSelector),
+      (t) => t.join() === 'delete this one',
+    );
+    expect(first.sent.filter((f) => f.type === 'subscribe').at(-1)?.afterSeq).toEqual(
+      expect.any(Number),
+    );
+    expect(first.received.filter((f) => f.type === 'snapshot').length).toBe(snapshots);
+    expect(await titleOf(first).textContent()).toBe('Soon gone');
+    await page.click('[data-testid="conversations-toggle"]');
+    await until(
+      'the list',
+      () => rows.count(),
+      (n) => n === 2,
+    );
 
     // Asked first; "Keep" keeps it.
     await row('delete this one').locator('[data-testid="conversation-delete"]').click();

@@ -120,6 +120,22 @@ describe('ClusterHub over a real Redis', () => {
     expect(probe.frames[1]).toMatchObject({ earlier: -1 });
   });
 
+  it('forgets a deleted conversation: its subscribers get nothing more of it', async () => {
+    const probe = new Probe();
+    await hub.subscribe(probe, 'c5', { liveOnly: true });
+    hub.emit('c5', delta('a'));
+    await until(() => probe.frames.length === 1);
+    hub.forget('c5');
+    expect(hub.isSubscribed(probe, 'c5')).toBe(false);
+    hub.emit('c5', delta('b'));
+    // The event went through Redis and back; a probe still subscribed would have it by now.
+    const watcher = new Probe();
+    await hub.subscribe(watcher, 'c5', { liveOnly: true });
+    hub.emit('c5', delta('c'));
+    await until(() => watcher.frames.length === 1);
+    expect(probe.frames.map((f) => f.text)).toEqual(['a']);
+  });
+
   it('numbers beyond the reservation when Redis lost the counter', async () => {
     reserved.set('c3', 2000);
     const probe = new Probe();

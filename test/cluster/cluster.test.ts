@@ -203,6 +203,8 @@ describe('a split Hearth: one central service, two gateways, one Redis', () => {
   it('a conversation deleted on the central service is gone on every gateway', async () => {
     await using one = await connectClient(cluster.wsUrls[0]!, userToken);
     await using two = await connectClient(cluster.wsUrls[1]!, userToken);
+    // Subscribed to nothing: told of renames and deletions all the same.
+    await using idle = await connectClient(cluster.wsUrls[1]!, userToken);
     await expect(
       two.request({ type: 'subscribe', conversationId: 'c_nope' }),
     ).rejects.toMatchObject({ code: 'unknown_conversation' });
@@ -221,7 +223,7 @@ describe('a split Hearth: one central service, two gateways, one Redis', () => {
       body: { title: 'Going soon' },
     });
     expect(renamed.status).toBe(200);
-    for (const client of [one, two]) {
+    for (const client of [one, two, idle]) {
       expect(await client.waitFor((f) => f.type === 'conversation.renamed')).toEqual({
         type: 'conversation.renamed',
         conversationId: ack.conversationId,
@@ -230,8 +232,8 @@ describe('a split Hearth: one central service, two gateways, one Redis', () => {
     }
     const deleted = await api(`/conversations/${ack.conversationId}`, { method: 'DELETE' });
     expect(deleted.status).toBe(204);
-    // Its watchers on both gateways are told, whichever gateway ran its turn.
-    for (const client of [one, two]) {
+    // Every client of both gateways is told, whichever gateway ran its turn.
+    for (const client of [one, two, idle]) {
       const told = await client.waitFor((f) => f.type === 'conversation.deleted');
       expect(told).toEqual({ type: 'conversation.deleted', conversationId: ack.conversationId });
     }

@@ -1,12 +1,11 @@
 import { ErrorCode, HearthError } from '../../common/errors.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { TurnEvent } from '../../common/protocol.ts';
-import {
-  deletedFrame,
-  type ConversationHub,
-  type SubscribeMode,
-  type SubscribeOptions,
-  type Subscriber,
+import type {
+  ConversationHub,
+  SubscribeMode,
+  SubscribeOptions,
+  Subscriber,
 } from '../hub/conversation-hub.ts';
 import type { ClusterEventSink } from './cluster-sink.ts';
 import { snapshotAt, type ConversationSource } from './cluster-snapshot.ts';
@@ -154,14 +153,17 @@ export class ClusterHub implements ConversationHub {
     return this.#entries.get(conversationId)?.subscribers.has(subscriber) ?? false;
   }
 
-  /** Drops a deleted conversation; its subscribers here are told with `conversation.deleted`. */
+  /**
+   * Drops a deleted conversation: its subscribers here get nothing more of it, even from work
+   * still under way (a catch-up, a gap being filled), which then finds the entry emptied.
+   */
   forget(conversationId: string): void {
     const entry = this.#entries.get(conversationId);
     this.#entries.delete(conversationId);
     this.#sink.forget(conversationId);
     if (!entry) return;
-    const frame = deletedFrame(conversationId);
-    for (const subscriber of entry.subscribers) subscriber.deliver(frame);
+    entry.subscribers.clear();
+    entry.pending.length = 0;
   }
 
   flush(): void {

@@ -7,11 +7,6 @@ export interface Subscriber {
   readonly isClosed?: boolean;
 }
 
-/** What a deleted conversation's subscribers are told, last. */
-export function deletedFrame(conversationId: string): Buffer {
-  return Buffer.from(JSON.stringify({ type: 'conversation.deleted', conversationId }));
-}
-
 export type SubscribeMode = 'live' | 'replay' | 'snapshot';
 
 export interface SubscribeOptions {

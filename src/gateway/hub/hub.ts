@@ -1,11 +1,10 @@
 import { ErrorCode, HearthError } from '../../common/errors.ts';
 import type { ConversationSnapshot } from '../../router/snapshot.ts';
-import {
-  deletedFrame,
-  type ConversationHub,
-  type SubscribeMode,
-  type SubscribeOptions,
-  type Subscriber,
+import type {
+  ConversationHub,
+  SubscribeMode,
+  SubscribeOptions,
+  Subscriber,
 } from './conversation-hub.ts';
 
 export type { Subscriber, SubscribeMode } from './conversation-hub.ts';
@@ -246,16 +245,14 @@ export class Hub implements ConversationHub {
   }
 
   /**
-   * Drops a deleted conversation's log and its subscribers: each is told with
-   * `conversation.deleted` and gets no more events, and a new subscribe answers
-   * `unknown_conversation` once storage no longer has it.
+   * Drops a deleted conversation's log and its subscribers: they get no more events, and a new
+   * subscribe answers `unknown_conversation` once storage no longer has it.
    */
   forget(conversationId: string): void {
     const entry = this.#entries.get(conversationId);
     if (!entry) return;
     this.#drop(entry);
-    const frame = deletedFrame(conversationId);
-    for (const subscriber of entry.subscribers) subscriber.deliver(frame);
+    entry.subscribers.clear();
   }
 
   /** Persists the exact last seq of every log, for a clean shutdown. */

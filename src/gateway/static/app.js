@@ -1004,10 +1004,27 @@ function saveView() {
 function onRenamed(conversationId, title) {
   if (typeof conversationId !== 'string' || typeof title !== 'string') return;
   conversationsPanel.renamed(conversationId, title);
-  if (conversationId !== state.conversationId) return;
+  if (conversationId !== state.conversationId) {
+    retitleSavedView(conversationId, title);
+    return;
+  }
   state.conversationTitle = title;
   renderTitle();
   saveSoon();
+}
+
+/** A resume replays no rename: a saved view of another conversation takes the title now. */
+function retitleSavedView(conversationId, title) {
+  const raw = storage.get('sessionStorage', viewKey(conversationId));
+  if (!raw) return;
+  try {
+    const saved = JSON.parse(raw);
+    if (saved && typeof saved === 'object') {
+      storage.set('sessionStorage', viewKey(conversationId), JSON.stringify({ ...saved, title }));
+    }
+  } catch {
+    storage.remove('sessionStorage', viewKey(conversationId));
+  }
 }
 
 /** A conversation was deleted (here or on another screen): nothing of it stays. */

@@ -28,6 +28,8 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
   /** The row whose title is being edited, and whether its new title is on its way. */
   /** @type {string | null} */
   let renaming = null;
+  /** What has been typed as the new title, kept across renders. */
+  let draft = '';
   let saving = false;
   /** Bumped by every new read, so that a slower earlier answer is dropped. */
   let generation = 0;
@@ -79,6 +81,13 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
   function close() {
     root.hidden = true;
     toggle.setAttribute('aria-expanded', 'false');
+    stopEditing();
+  }
+
+  /** Leaves any "Delete?" and any title being edited, as they were. */
+  function stopEditing() {
+    confirming = null;
+    renaming = null;
   }
 
   async function api(path, method = 'GET', payload = undefined) {
@@ -99,6 +108,7 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
 
   function reload() {
     generation += 1;
+    stopEditing();
     rows = [];
     nextCursor = null;
     failed = false;
@@ -168,7 +178,9 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
       await api(`/conversations/${encodeURIComponent(row.id)}`, 'DELETE');
       forget(row.id);
     } catch (error) {
-      onError(`${row.title}: ${error instanceof Error ? error.message : String(error)}`);
+      onError(
+        `${row.title || 'Untitled'}: ${error instanceof Error ? error.message : String(error)}`,
+      );
     } finally {
       deleting = null;
       confirming = null;
@@ -182,6 +194,7 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
       renaming = null;
       return render();
     }
+    const name = row.title || 'Untitled';
     saving = true;
     render();
     try {
@@ -189,9 +202,9 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
         title,
       });
       retitle(row.id, renamed.title);
-      renaming = null;
+      if (renaming === row.id) renaming = null;
     } catch (error) {
-      onError(`${row.title}: ${error instanceof Error ? error.message : String(error)}`);
+      onError(`${name}: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
       saving = false;
       render();
@@ -208,7 +221,10 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
   }
 
   function render() {
+    const editing = list.querySelector('[data-testid="conversation-title-input"]');
+    const typing = editing !== null && editing === document.activeElement;
     list.replaceChildren(...rows.map(item));
+    if (typing) list.querySelector('[data-testid="conversation-title-input"]')?.focus();
     more.hidden = loading || nextCursor === null;
     status.hidden = !loading && rows.length > 0;
     status.textContent = loading
@@ -228,12 +244,19 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
     input.dataset.testid = 'conversation-title-input';
     input.setAttribute('aria-label', 'New title');
     input.maxLength = 200;
-    input.value = row.title;
+    input.value = draft;
     input.disabled = saving;
+    input.addEventListener('input', () => {
+      draft = input.value;
+    });
     const save = () => void rename(row, input.value.trim());
     const cancel = () => {
       renaming = null;
       render();
+      list
+        .querySelector(`[data-conversation-id="${CSS.escape(row.id)}"]`)
+        ?.parentElement?.querySelector('[data-testid="conversation-rename"]')
+        ?.focus();
     };
     input.addEventListener('keydown', (event) => {
       if (event.key === 'Enter') save();
@@ -289,6 +312,7 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
     if (confirming !== row.id) {
       const edit = make('Rename', 'conversation-rename', 'ghost', () => {
         renaming = row.id;
+        draft = row.title;
         confirming = null;
         render();
         const input = list.querySelector('[data-testid="conversation-title-input"]');
@@ -332,6 +356,7 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
     /** On sign-out: nothing of the household's conversations stays on screen. */
     signedOut() {
       generation += 1;
+      stopEditing();
       rows = [];
       nextCursor = null;
       query = '';

@@ -179,7 +179,9 @@ export function conversationRoutes(deps: ConversationRoutesDeps): ApiRoute[] {
       path: '/conversations/:id',
       operationId: 'renameConversation',
       summary: 'Rename a conversation',
-      description: 'The title is trimmed, and must then be 1 to 200 characters.',
+      description:
+        'The title is trimmed, and must then be 1 to 200 characters. Every WebSocket client ' +
+        'is told (`conversation.renamed`).',
       tag,
       params: idParams,
       body: renameBody,
@@ -201,8 +203,9 @@ export function conversationRoutes(deps: ConversationRoutesDeps): ApiRoute[] {
       operationId: 'deleteConversation',
       summary: 'Delete a conversation and all its messages',
       description:
-        'Refused with 409 `busy` while a reply streams in it: stop the turn first. Clients ' +
-        'watching it get no more events, and subscribing to it answers `unknown_conversation`.',
+        'Refused with 409 `busy` while a reply streams in it: stop the turn first. Every ' +
+        'WebSocket client is told (`conversation.deleted`), those watching it get no more ' +
+        'events, and subscribing to it answers `unknown_conversation`.',
       tag,
       params: idParams,
       errors: [ErrorCode.unknownConversation, ErrorCode.busy],
