@@ -144,6 +144,67 @@ describe('a split Hearth: one central service, two gateways, one Redis', () => {
     ).rejects.toMatchObject({ code: 'unknown_conversation' });
   });
 
+  it('a gateway passes the conversation list, search, rename and delete to the central service', async () => {
+    await using one = await connectClient(cluster.wsUrls[0]!, userToken);
+    const ack = await one.request({ type: 'chat.send', content: say('garden plans') });
+    await one.waitFor((f) => f.type === 'turn.done');
+    const base = cluster.wsUrls[1]!.replace(/^ws/, 'http').replace(/\/ws$/, '');
+    const call = async (
+      path: string,
+      init: { method?: string; body?: unknown; token?: string } = {},
+    ) => {
+      const response = await fetch(`${base}/api/v1${path}`, {
+        method: init.method ?? 'GET',
+        headers: {
+          authorization: `Bearer ${init.token ?? userToken}`,
+          ...(init.body !== undefined && { 'content-type': 'application/json' }),
+        },
+        ...(init.body !== undefined && { body: JSON.stringify(init.body) }),
+      });
+      const text = await response.text();
+      return { status: response.status, body: text ? JSON.parse(text) : undefined };
+    };
+    const list = await call('/conversations?limit=5');
+    expect(list.status).toBe(200);
+    expect(list.body.conversations[0]).toMatchObject({
+      id: ack.conversationId,
+      title: 'garden plans',
+    });
+    const found = await call('/conversations/search?q=garden');
+    expect(found.body.hits[0]).toMatchObject({ conversationId: ack.conversationId });
+    // The caller's token is checked on the gateway; a bad one never reaches the central service.
+    expect(await call('/conversations', { token: 'not-a-token' })).toMatchObject({
+      status: 401,
+      body: { error: { code: 'unauthorized' } },
+    });
+    // Errors come back as the central service gave them.
+    expect(
+      await call('/conversations/c_nope', { method: 'PATCH', body: { title: 'x' } }),
+    ).toMatchObject({
+      status: 404,
+      body: { error: { code: 'unknown_conversation' } },
+    });
+    expect(await call('/conversations?limit=0')).toMatchObject({
+      status: 400,
+      body: { error: { code: 'bad_request' } },
+    });
+    const renamed = await call(`/conversations/${ack.conversationId}`, {
+      method: 'PATCH',
+      body: { title: 'Garden' },
+    });
+    expect(renamed).toMatchObject({ status: 200, body: { title: 'Garden' } });
+    expect(await one.waitFor((f) => f.type === 'conversation.renamed')).toMatchObject({
+      title: 'Garden',
+    });
+    expect(await call(`/conversations/${ack.conversationId}`, { method: 'DELETE' })).toEqual({
+      status: 204,
+      body: undefined,
+    });
+    await one.waitFor((f) => f.type === 'conversation.deleted');
+    // Only those routes: a conversation's messages are read over the WebSocket.
+    expect((await call(`/conversations/${ack.conversationId}`)).status).toBe(404);
+  });
+
   it('a snapshot on one gateway shows the reply streaming on the other as far as it has come', async () => {
     await using one = await connectClient(cluster.wsUrls[0]!, userToken);
     double.enqueue({ type: 'text', chunks: ['a', 'b', 'c', 'd', 'e', 'f'], delayMs: 40 });

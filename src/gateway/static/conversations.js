@@ -340,8 +340,9 @@ export function createConversationsPanel({ root, toggle, token, current, onOpen,
   render();
   return {
     /**
-     * After every `welcome`: the toggle shows where this server answers the REST API (a
-     * gateway of a split Hearth does not: the central service does); an open panel reloads.
+     * After every `welcome`: the toggle shows once the conversation list answers (a gateway
+     * of a split Hearth passes it on; an older one, or a central service that is down, does
+     * not); an open panel reloads.
      */
     async connected() {
       try {
