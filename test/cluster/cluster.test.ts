@@ -188,6 +188,10 @@ describe('a split Hearth: one central service, two gateways, one Redis', () => {
       status: 400,
       body: { error: { code: 'bad_request' } },
     });
+    // An id that is not one never makes a path of its own on the central service.
+    expect(
+      await call('/conversations/..%2Fcluster%2Fstate', { method: 'PATCH', body: { title: 'x' } }),
+    ).toMatchObject({ status: 404, body: { error: { code: 'unknown_conversation' } } });
     const renamed = await call(`/conversations/${ack.conversationId}`, {
       method: 'PATCH',
       body: { title: 'Garden' },

@@ -2,6 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCode, HearthError, httpStatusOf } from '../../common/errors.ts';
 import type { TokenAuth } from '../auth/token-auth.ts';
 
+/** What a conversation id looks like (ids.ts makes them from these characters). */
+const conversationId = /^[A-Za-z0-9_-]{1,64}$/;
+
 /** The conversation routes a gateway passes on: any valid token may use them (no admin ones). */
 const routes: ReadonlyArray<{ method: 'GET' | 'PATCH' | 'DELETE'; url: string }> = [
   { method: 'GET', url: '/api/v1/conversations' },
@@ -29,9 +32,18 @@ export function registerConversationProxy(
       const error = new HearthError(ErrorCode.unauthorized, 'A valid bearer token is required');
       return reply.code(httpStatusOf(error.code)).send({ error: error.toWire() });
     }
+    // The path is rebuilt from the route and a checked id, never passed on raw: no dot
+    // segment or encoded slash can reach another route of the central service.
+    const id = (request.params as { id?: string }).id;
+    if (id !== undefined && !conversationId.test(id)) {
+      const error = new HearthError(ErrorCode.unknownConversation, `No conversation ${id}`);
+      return reply.code(httpStatusOf(error.code)).send({ error: error.toWire() });
+    }
+    const path = request.routeOptions.url?.replace(':id', id ?? '') ?? '';
+    const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
     let answer: Response;
     try {
-      answer = await fetch(`${base}${request.url}`, {
+      answer = await fetch(`${base}${path}${query}`, {
         method: request.method,
         headers: {
           authorization: `Bearer ${options.centralToken}`,
