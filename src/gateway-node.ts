@@ -22,7 +22,7 @@ import { resolveProviderKeys, type TokenEntry } from './common/config/secrets.ts
 import { ErrorCode, HearthError } from './common/errors.ts';
 import type { Logger } from './common/logger.ts';
 import { deletedFrame } from './common/protocol.ts';
-import { registerConversationProxy } from './gateway/cluster/conversation-proxy.ts';
+import { registerCentralProxy } from './gateway/cluster/central-proxy.ts';
 import { TokenAuth } from './gateway/auth/token-auth.ts';
 import { ClusterHub } from './gateway/cluster/cluster-hub.ts';
 import { ClusterEventSink } from './gateway/cluster/cluster-sink.ts';
@@ -178,7 +178,7 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Run
       return true;
     },
   });
-  registerConversationProxy(gateway.app, { auth, centralURL, centralToken: token });
+  registerCentralProxy(gateway.app, { auth, centralURL, centralToken: token });
 
   let refreshing: Promise<void> | undefined;
   const apply = (state: CentralState) => {

@@ -13,7 +13,7 @@ import {
   userSelector,
   waitConnected,
 } from '../support/browser.ts';
-import { adminToken, startTestHearth, userToken } from '../support/hearth-fixture.ts';
+import { adminToken, startTestHearth } from '../support/hearth-fixture.ts';
 import { startTestCluster } from '../support/cluster-fixture.ts';
 import { addStoredConversations } from '../support/stored-turns.ts';
 import { connectClient } from '../support/ws-client.ts';
@@ -330,9 +330,8 @@ describe('web page, conversations panel', () => {
       }
       const base = cluster.wsUrls[1]!.replace(/^ws/, 'http').replace(/\/ws$/, '');
       await using context = await newContext();
-      // A user token: an admin's page would also ask the gateway for the MCP servers, which
-      // only the central service lists (that panel then stays hidden, after a 404).
-      const { page, problems } = await openPage(context, `${base}/#token=${userToken}`);
+      // An admin's page also asks for the MCP servers: passed on as well, so nothing fails.
+      const { page, problems } = await openPage(context, `${base}/#token=${adminToken}`);
       await waitConnected(page);
       const toggle = page.locator('[data-testid="conversations-toggle"]');
       await until(

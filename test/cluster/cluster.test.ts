@@ -205,6 +205,19 @@ describe('a split Hearth: one central service, two gateways, one Redis', () => {
       body: undefined,
     });
     await one.waitFor((f) => f.type === 'conversation.deleted');
+    // The MCP servers' list and switches too, with the roles the central service asks for,
+    // and its answers as it gave them (here: no servers, so the switch is not_found).
+    const servers = await call('/mcp-servers', { token: adminToken });
+    expect(servers).toEqual({ status: 200, body: { servers: [] } });
+    expect(servers).toEqual(await api('/mcp-servers'));
+    const flip = { method: 'PUT', body: { enabled: false } };
+    expect(await call('/mcp-servers/files/enabled', flip)).toMatchObject({
+      status: 403,
+      body: { error: { code: 'forbidden' } },
+    });
+    const switched = await call('/mcp-servers/files/enabled', { ...flip, token: adminToken });
+    expect(switched).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
+    expect(switched).toEqual(await api('/mcp-servers/files/enabled', flip));
     // Only those routes: a conversation's messages are read over the WebSocket.
     expect((await call(`/conversations/${ack.conversationId}`)).status).toBe(404);
   });
