@@ -91,10 +91,7 @@ export async function startCentral(options: CentralOptions): Promise<RunningCent
   });
   const allTokens = () => (bootstrap.entry ? [...tokens, bootstrap.entry] : tokens);
   const auth = new TokenAuth(allTokens());
-  const authenticate: Authenticate = (header) => {
-    const token = /^Bearer +(\S+)$/i.exec(header ?? '')?.[1];
-    return token === undefined ? undefined : auth.verify(token);
-  };
+  const authenticate: Authenticate = (header) => auth.verifyBearer(header);
   const publish = <T>(topic: Parameters<typeof publishTopic<T>>[1], message: T) =>
     publishTopic(bus, topic, message).catch((error: unknown) =>
       logger.warn({ err: error, channel: topic.channel }, 'could not publish on the bus'),

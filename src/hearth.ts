@@ -88,14 +88,6 @@ async function withDiscoveredProviders(
   return withLocalOllama(config, { baseURL: config.discovery.ollamaURL, models });
 }
 
-/** The REST API's view of the gateway's tokens: `Authorization: Bearer <token>` to a principal. */
-function bearerAuthenticator(auth: TokenAuth): Authenticate {
-  return (header) => {
-    const token = /^Bearer +(\S+)$/i.exec(header ?? '')?.[1];
-    return token === undefined ? undefined : auth.verify(token);
-  };
-}
-
 /** `built` with each declared provider that `overrides` names replaced by the override. */
 function withChatOverrides(
   built: Map<string, ChatProvider>,
@@ -188,7 +180,7 @@ export async function startHearth(options: HearthOptions): Promise<RunningHearth
     limits: config.limits,
     setupHint,
   });
-  const authenticate = bearerAuthenticator(auth);
+  const authenticate: Authenticate = (header) => auth.verifyBearer(header);
   const bus = options.bus ?? new MemoryBus({ logger });
   const started: StartedExtension[] = [];
   for (const extension of options.extensions ?? []) {

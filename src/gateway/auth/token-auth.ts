@@ -22,6 +22,12 @@ export class TokenAuth {
     }));
   }
 
+  /** The principal of an `Authorization: Bearer <token>` header, if its token is known. */
+  verifyBearer(header: string | undefined): Principal | undefined {
+    const token = /^Bearer +(\S+)$/i.exec(header ?? '')?.[1];
+    return token === undefined ? undefined : this.verify(token);
+  }
+
   verify(token: string): Principal | undefined {
     const presented = tokenDigest(token);
     let found: Principal | undefined;

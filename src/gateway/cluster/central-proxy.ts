@@ -61,8 +61,7 @@ export function registerCentralProxy(
   const base = options.centralURL.replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? 10_000;
   const pass = (route: PassedRoute) => async (request: FastifyRequest, reply: FastifyReply) => {
-    const token = /^Bearer +(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
-    const principal = token === undefined ? undefined : options.auth.verify(token);
+    const principal = options.auth.verifyBearer(request.headers.authorization);
     if (!principal)
       return refuse(reply, ErrorCode.unauthorized, 'A valid bearer token is required');
     if (route.access === 'admin' && principal.role !== 'admin')
