@@ -1,16 +1,14 @@
 import { ErrorCode, HearthError } from '../common/errors.ts';
-import { messagePages, type ConversationView, type MessageView } from '../common/protocol.ts';
-import type { ConversationLibrary, MessagePage } from '../mcp/service/store/conversation-store.ts';
+import { messagePages, type MessageView } from '../common/protocol.ts';
+import type {
+  ConversationLibrary,
+  ConversationPageView,
+  MessagePage,
+} from '../mcp/service/store/conversation-store.ts';
 import type { Router } from './router.ts';
 
-/** What a `snapshot` frame carries besides its seq. */
-export interface ConversationSnapshot {
-  conversation: ConversationView;
-  /** The newest messages, oldest first. */
-  messages: MessageView[];
-  /** Messages stored before the first of `messages`. */
-  earlier: number;
-}
+/** What a `snapshot` frame carries besides its seq: the newest messages, oldest first. */
+export type ConversationSnapshot = ConversationPageView;
 
 /**
  * The newest `limit` messages of a conversation as stored (within the page's byte budget),

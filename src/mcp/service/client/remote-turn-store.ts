@@ -1,23 +1,18 @@
 import { messagePages, type ConversationView } from '../../../common/protocol.ts';
 import { ErrorCode, HearthError } from '../../../common/errors.ts';
-import type { MessagePage, MessageUpdate, RecentMessages } from '../store/conversation-store.ts';
+import type {
+  ConversationPageView,
+  MessageUpdate,
+  RecentMessages,
+} from '../store/conversation-store.ts';
 import type { TurnRecord, TurnStore } from '../store/turn-store.ts';
 import type { CentralClient } from './central-client.ts';
-
-interface History extends RecentMessages {
-  conversation: ConversationView;
-}
-
-/** A conversation and a page of its messages, as `GET /conversations/:id` answers. */
-interface Detail extends MessagePage {
-  conversation: ConversationView;
-}
 
 /**
  * A page as the central service answers it. One older than its gateways ignores `limit` and
  * `before` and answers every message without `earlier`: refused, rather than shown as a page.
  */
-function paged(detail: Detail): Detail {
+function paged(detail: ConversationPageView): ConversationPageView {
   if (Number.isInteger(detail.earlier)) return detail;
   throw new HearthError(
     ErrorCode.unavailable,
@@ -37,7 +32,10 @@ export class RemoteTurnStore implements TurnStore {
    * the last turn wanted, so that `recentMessages` right after it, for a turn of the same
    * profile, needs no second round trip.
    */
-  readonly #reading = new Map<string, { maxBytes: number; read: Promise<History | undefined> }>();
+  readonly #reading = new Map<
+    string,
+    { maxBytes: number; read: Promise<ConversationPageView | undefined> }
+  >();
   #lastMaxBytes = 0;
 
   constructor(client: CentralClient) {
@@ -60,10 +58,13 @@ export class RemoteTurnStore implements TurnStore {
    * The conversation with its newest `limit` messages (the default page without it), for a
    * snapshot; undefined when there is none.
    */
-  async detail(id: string, limit: number = messagePages.messages): Promise<Detail | undefined> {
+  async detail(
+    id: string,
+    limit: number = messagePages.messages,
+  ): Promise<ConversationPageView | undefined> {
     return this.#absentIfUnknown(
       this.#client
-        .get<Detail>(`/conversations/${encodeURIComponent(id)}?limit=${limit}`)
+        .get<ConversationPageView>(`/conversations/${encodeURIComponent(id)}?limit=${limit}`)
         .then(paged),
     );
   }
@@ -71,10 +72,10 @@ export class RemoteTurnStore implements TurnStore {
   /**
    * The messages just before `before` (rejects `unknown_conversation` or `unknown_message`).
    */
-  async page(id: string, before: string, limit: number): Promise<Detail> {
+  async page(id: string, before: string, limit: number): Promise<ConversationPageView> {
     const query = new URLSearchParams({ before, limit: String(limit) });
     return paged(
-      await this.#client.get<Detail>(
+      await this.#client.get<ConversationPageView>(
         `/conversations/${encodeURIComponent(id)}?${query.toString()}`,
       ),
     );
@@ -88,11 +89,11 @@ export class RemoteTurnStore implements TurnStore {
     await this.#client.put(`/cluster/messages/${encodeURIComponent(id)}`, update);
   }
 
-  #history(id: string, maxBytes: number): Promise<History | undefined> {
+  #history(id: string, maxBytes: number): Promise<ConversationPageView | undefined> {
     const reading = this.#reading.get(id);
     if (reading?.maxBytes === maxBytes) return reading.read;
     const read = this.#absentIfUnknown(
-      this.#client.get<History>(
+      this.#client.get<ConversationPageView>(
         `/cluster/conversations/${encodeURIComponent(id)}/history?maxBytes=${maxBytes}`,
       ),
     );

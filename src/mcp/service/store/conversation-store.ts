@@ -21,7 +21,7 @@ import { MessagePages, type MessagePage, type PageRequest } from './message-page
 import type { TurnRecord } from './turn-store.ts';
 
 export type { ConversationPage, PageCursor, SearchHit } from './conversation-queries.ts';
-export type { MessagePage, PageRequest } from './message-pages.ts';
+export type { ConversationPageView, MessagePage, PageRequest } from './message-pages.ts';
 
 /** What the router needs from storage: conversations and their messages. */
 export interface ConversationStore {

@@ -1,5 +1,5 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import type { MessageView } from '../../../common/protocol.ts';
+import type { ConversationView, MessageView } from '../../../common/protocol.ts';
 import { toMessage, type MessageRow } from './message-rows.ts';
 
 /** Some of a conversation's messages, oldest first, and how many come before them. */
@@ -7,6 +7,11 @@ export interface MessagePage {
   messages: MessageView[];
   /** Messages stored before the first of `messages`. */
   earlier: number;
+}
+
+/** A conversation with a page of its messages: a snapshot, a REST answer, a turn's history. */
+export interface ConversationPageView extends MessagePage {
+  conversation: ConversationView;
 }
 
 export interface PageRequest {
